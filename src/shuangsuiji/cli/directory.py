@@ -1,0 +1,70 @@
+"""What the two directory imports share on the command line: progress, rejects, summary."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from shuangsuiji.cli import context, output
+from shuangsuiji.i18n import t
+
+SUMMARY = [
+    ("inserted", "新增", "inserted"),
+    ("updated", "更新", "updated"),
+    ("unchanged", "未变", "unchanged"),
+    ("removed", "移出名录", "removed"),
+    ("rejected", "拒绝", "rejected"),
+]
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator:
+    """A progress callback drawing on stderr when it is a terminal (silent for scripts)."""
+    console = output.err_console()
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def run_import(do_import, *, file, dry_run: bool, sync: bool, yes: bool, rejects, as_json: bool, what: tuple[str, str]):
+    """Run a directory import in one write transaction; confirm a --sync removal first."""
+    from shuangsuiji.services.importing import write_rejects
+
+    context.check_file(file)
+    if sync and not yes and not dry_run:
+        # Ask before removing anything: a dry run first, so no lock is held while a person reads.
+        with context.writing(dry_run=True) as conn:
+            preview, _, _ = do_import(conn, None)
+        if preview["removed"]:
+            context.confirm(
+                t(f"文件中没有的 {preview['removed']} 条{what[0]}将标记为移出名录，继续？",
+                  f"{preview['removed']} {what[1]} absent from the file will be marked removed; continue?"),
+                yes,
+            )
+    with progress_bar(t("读取", "reading")) as progress, context.writing(dry_run) as conn:
+        result, parsed, table = do_import(conn, progress)
+    if rejects is not None and parsed.rejected:
+        write_rejects(rejects, table, parsed.rejected)
+        result["rejects_file"] = str(rejects)
+    result["dry_run"] = dry_run
+    result["rejected_rows"] = [p.to_json() for p, _ in parsed.rejected]
+    if as_json:
+        output.emit_json(result)
+    else:
+        for problem, _ in parsed.rejected[:30]:
+            output.warn(str(problem))
+        output.summary(result, SUMMARY)
+        if dry_run:
+            output.info(t("（试运行：未写入）", "(dry run: nothing written)"))
+    return result

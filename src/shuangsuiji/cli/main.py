@@ -1,0 +1,132 @@
+"""The root command: global options, the sub-apps, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from shuangsuiji import __version__
+from shuangsuiji.cli import context
+from shuangsuiji.cli.options import Json
+from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.i18n import set_lang, t
+
+app = typer.Typer(
+    name="shuangsuiji",
+    help=t(
+        "部门联合“双随机、一公开”抽查工具：名录库、随机抽取、锁定名单、结果与公示，每次抽取都可复核。",
+        'Joint "双随机、一公开" spot checks: directories, random draws, locked lists, results and '
+        "publication — every draw re-verifiable.",
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"shuangsuiji {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db: Annotated[
+        str,
+        typer.Option("--db", envvar="SHUANGSUIJI_DB", help=t("存储：SQLite 文件路径或数据库 URL", "Store: SQLite file path or database URL")),
+    ] = "shuangsuiji.db",
+    operator: Annotated[
+        Optional[str],
+        typer.Option("--operator", envvar="SHUANGSUIJI_OPERATOR", help=t("记入审计日志的操作人（默认：系统用户名）", "Operator recorded in the audit log (default: OS user)")),
+    ] = None,
+    lang: Annotated[
+        Optional[str], typer.Option("--lang", envvar="SHUANGSUIJI_LANG", help=t("界面语言：zh 或 en", "Interface language: zh or en"))
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help=t("出错时显示完整回溯", "Show full tracebacks on errors"))] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help=t("显示版本并退出", "Show the version and exit"))
+    ] = False,
+) -> None:
+    if lang:
+        set_lang(lang)
+    context.settings.db = db
+    context.settings.operator = operator
+    context.settings.debug = debug
+
+
+@app.command(help=t("创建存储，或通过迁移把它升级到当前结构", "Create the store, or upgrade it to the current schema through migrations"))
+def init(as_json: Json = False) -> None:
+    from shuangsuiji.services import audit
+    from shuangsuiji.store import migrations
+
+    store = context.store(must_exist=False)
+    with store.write() as conn:
+        before = migrations.current_version(conn)
+        applied = migrations.upgrade(conn)
+        if applied:
+            audit.append(conn, context.settings.who(), "init", {"from_version": before, "applied": applied})
+    result = {"db": store.db, "schema_version": migrations.LATEST, "applied": applied}
+    from shuangsuiji.cli import output
+
+    if as_json:
+        output.emit_json(result)
+    elif applied:
+        output.info(t(f"存储 {store.db} 已就绪（结构版本 {migrations.LATEST}，本次应用迁移 {applied}）。",
+                      f"Store {store.db} ready (schema version {migrations.LATEST}; applied migrations {applied})."))
+    else:
+        output.info(t(f"存储 {store.db} 已是最新结构（版本 {migrations.LATEST}）。",
+                      f"Store {store.db} is already at the current schema (version {migrations.LATEST})."))
+
+
+def _register() -> None:
+    from shuangsuiji.cli import audit, demo, departments, inspectors, objects
+
+    app.add_typer(departments.app, name="departments")
+    app.add_typer(objects.app, name="objects")
+    app.add_typer(inspectors.app, name="inspectors")
+    app.add_typer(inspectors.conflicts_app, name="conflicts")
+    app.add_typer(audit.app, name="audit")
+    app.command(name="demo", help=demo.HELP)(demo.demo)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command line; every error ends here as one message and a documented exit code."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    wants_json = "--json" in args
+    try:
+        # Typer's standalone mode handles --help, usage errors (exit 2) and typer.Exit itself.
+        app(args=args, prog_name="shuangsuiji")
+        return ExitCode.OK
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (ExitCode.OK if exc.code is None else ExitCode.ERROR)
+    except UserError as exc:
+        from shuangsuiji.cli import output
+
+        if wants_json:
+            output.emit_json({"error": exc.en, "exit_code": int(exc.code), "problems": [p.to_json() for p in exc.problems]})
+        output.error(exc.message, exc.problems)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug, not a user mistake: short message unless --debug
+        if context.settings.debug or "--debug" in args:
+            raise
+        from shuangsuiji.cli import output
+
+        output.error(t(f"内部错误：{exc!r}（加 --debug 查看回溯；未写入任何数据）",
+                       f"internal error: {exc!r} (use --debug for the traceback; nothing was written)"))
+        return ExitCode.ERROR
+    finally:
+        context.reset_store()
+
+
+def run() -> None:
+    sys.exit(int(main()))

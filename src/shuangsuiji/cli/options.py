@@ -1,0 +1,33 @@
+"""Options shared by many commands, declared once so they mean the same everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from shuangsuiji.i18n import t
+
+Json = Annotated[bool, typer.Option("--json", help=t("以 JSON 输出到标准输出（供脚本使用）", "Print JSON to stdout (for scripts)"))]
+DryRun = Annotated[
+    bool, typer.Option("--dry-run", help=t("只检查并报告将做的更改，不写入", "Check and report what would change; write nothing"))
+]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help=t("不询问，直接确认", "Confirm without asking"))]
+Encoding = Annotated[
+    Optional[str],
+    typer.Option("--encoding", help=t("强制 CSV 编码（默认自动识别 UTF-8 / GB18030）", "Force the CSV encoding (default: detect UTF-8 / GB18030)")),
+]
+Sheet = Annotated[Optional[str], typer.Option("--sheet", help=t("XLSX 工作表名（默认第一个）", "XLSX sheet name (default: the first)"))]
+SkipInvalid = Annotated[
+    bool,
+    typer.Option("--skip-invalid", help=t("跳过无效行并报告（默认：有任何无效行则不写入）", "Skip invalid rows and report them (default: any invalid row writes nothing)")),
+]
+Rejects = Annotated[
+    Optional[Path], typer.Option("--rejects", help=t("把被拒绝的行写入此 CSV", "Write the rejected rows to this CSV"))
+]
+Sync = Annotated[
+    bool,
+    typer.Option("--sync", help=t("文件中没有的记录标记为移出名录（不删除）", "Mark records absent from the file as removed from the directory (never deleted)")),
+]
+InFile = Annotated[Path, typer.Argument(help=t("要导入的文件（CSV 或 XLSX）", "File to import (CSV or XLSX)"), show_default=False)]

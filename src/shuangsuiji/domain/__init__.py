@@ -1,0 +1,1 @@
+"""Pure domain rules: no store, no CLI, no I/O."""

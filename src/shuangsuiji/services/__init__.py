@@ -1,0 +1,1 @@
+"""Services: one module per noun; each takes a connection and returns plain data."""

@@ -1,0 +1,112 @@
+"""The object directory 检查对象名录库 (第五条, 第九条)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from shuangsuiji.domain.directory import ENTITY_FIELDS, ENTITY_HEADERS, ENTITY_REQUIRED, normalise_uscc, parse_entity
+from shuangsuiji.errors import UserError
+from shuangsuiji.services import importing
+from shuangsuiji.services.upsert import Directory, merge
+from shuangsuiji.tabular import map_columns, read_table
+
+ENTITIES = Directory(
+    table="entity",
+    key="uscc",
+    columns=(*ENTITY_FIELDS, "attributes"),
+    history_table="entity_history",
+    history_key="uscc",
+    tracked=("status", "risk_class"),  # 第四条/第五条: status and credit-risk class changes are kept
+)
+
+
+def import_objects(
+    conn: Connection,
+    path: Path,
+    *,
+    operator: str,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    sync: bool = False,
+    skip_invalid: bool = False,
+    progress: importing.Progress | None = None,
+) -> tuple[dict, importing.Parsed, object]:
+    """Upsert the entities of a CSV/XLSX file; returns (summary, parsed rows, table)."""
+    table = read_table(path, encoding=encoding, sheet=sheet)
+    columns = map_columns(table, ENTITY_HEADERS, ENTITY_REQUIRED)
+    parsed = importing.parse_rows(table, columns, parse_entity, progress)
+    importing.refuse_or_skip(parsed, table, skip_invalid)
+    payload = {
+        "file": str(path),
+        "sha256": table.sha256,
+        "encoding": table.encoding,
+        "rows": len(table.rows),
+        "rejected": len(parsed.rejected),
+        "sync": sync,
+    }
+    summary, entry = merge(
+        conn, ENTITIES, parsed.records, operator=operator, command="objects import", payload=payload, sync=sync
+    )
+    return {**payload, **summary, "audit_seq": entry.seq}, parsed, table
+
+
+def list_objects(
+    conn: Connection,
+    *,
+    status: list[str] | None = None,
+    risk_class: list[str] | None = None,
+    region: list[str] | None = None,
+    industry: list[str] | None = None,
+    include_removed: bool = False,
+    limit: int | None = None,
+) -> tuple[list[dict], int]:
+    """Entities matching the filters (each list means "any of"), and how many match in all."""
+    where, params = [], {}
+    if not include_removed:
+        where.append("in_directory = 1")
+    for name, values in (("status", status), ("risk_class", risk_class), ("region", region), ("industry", industry)):
+        if values:
+            keys = [f"{name}{i}" for i in range(len(values))]
+            where.append(f"{name} IN ({', '.join(':' + k for k in keys)})")
+            params.update(zip(keys, values))
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = conn.execute(text(f"SELECT COUNT(*) FROM entity{clause}"), params).scalar_one()
+    sql = f"SELECT * FROM entity{clause} ORDER BY uscc"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [_entity_json(r._mapping) for r in conn.execute(text(sql), params)], total
+
+
+def show_object(conn: Connection, code: str) -> dict:
+    code = normalise_uscc(code)
+    row = conn.execute(text("SELECT * FROM entity WHERE uscc = :c"), {"c": code}).first()
+    if row is None:
+        raise UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
+    out = _entity_json(row._mapping)
+    out["history"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            text(
+                "SELECT field, old_value, new_value, changed_at, operator, audit_seq "
+                "FROM entity_history WHERE uscc = :c ORDER BY id"
+            ),
+            {"c": code},
+        )
+    ]
+    out["conflicts"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            text("SELECT cert_no, reason, declared_at FROM conflict WHERE uscc = :c ORDER BY cert_no"), {"c": code}
+        )
+    ]
+    return out
+
+
+def _entity_json(row) -> dict:
+    out = dict(row)
+    out["attributes"] = json.loads(out["attributes"])
+    out["in_directory"] = bool(out["in_directory"])
+    return out

@@ -1,0 +1,1 @@
+"""The store: one SQLite file by default, or a SQLAlchemy URL."""

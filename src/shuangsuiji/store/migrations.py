@@ -1,0 +1,179 @@
+"""Schema migrations: numbered, applied in order, recorded in ``schema_migrations``.
+
+Never ``create_all`` on a live store: each change of the schema is a new migration
+appended here, so an old store is upgraded by ``shuangsuiji init`` and a test checks
+that the migrated schema matches the models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, inspect, text
+
+from shuangsuiji.domain.audit import utc_now
+from shuangsuiji.errors import ExitCode, UserError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+    sqlite: tuple[str, ...] = ()
+    postgresql: tuple[str, ...] = ()
+
+
+# 第五条 "全程留痕、责任可溯": the log and locked records refuse UPDATE and DELETE.
+_SQLITE_APPEND_ONLY = (
+    """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+)
+
+_POSTGRES_APPEND_ONLY = (
+    """CREATE FUNCTION shuangsuiji_refuse_change() RETURNS trigger AS $$
+       BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql""",
+    """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION shuangsuiji_refuse_change()""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "departments, directories, conflicts, audit log",
+        (
+            """CREATE TABLE department (
+                code VARCHAR(32) PRIMARY KEY,
+                name TEXT NOT NULL,
+                updated_at VARCHAR(32) NOT NULL
+            )""",
+            """CREATE TABLE entity (
+                uscc VARCHAR(18) PRIMARY KEY,
+                name TEXT NOT NULL,
+                entity_type TEXT NOT NULL,
+                industry TEXT NOT NULL,
+                region TEXT NOT NULL,
+                address TEXT NOT NULL,
+                status VARCHAR(8) NOT NULL,
+                risk_class VARCHAR(1),
+                registered_on VARCHAR(10),
+                attributes TEXT NOT NULL,
+                in_directory INTEGER NOT NULL,
+                updated_at VARCHAR(32) NOT NULL
+            )""",
+            "CREATE INDEX ix_entity_status_risk ON entity (status, risk_class)",
+            """CREATE TABLE entity_history (
+                id INTEGER PRIMARY KEY,
+                uscc VARCHAR(18) NOT NULL REFERENCES entity (uscc),
+                field VARCHAR(16) NOT NULL,
+                old_value TEXT,
+                new_value TEXT,
+                changed_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL
+            )""",
+            "CREATE INDEX ix_entity_history_uscc ON entity_history (uscc)",
+            """CREATE TABLE inspector (
+                cert_no VARCHAR(32) PRIMARY KEY,
+                name TEXT NOT NULL,
+                department VARCHAR(32) NOT NULL REFERENCES department (code),
+                cert_expires_on VARCHAR(10) NOT NULL,
+                expertise TEXT NOT NULL,
+                region TEXT NOT NULL,
+                status VARCHAR(16) NOT NULL,
+                attributes TEXT NOT NULL,
+                in_directory INTEGER NOT NULL,
+                updated_at VARCHAR(32) NOT NULL
+            )""",
+            """CREATE TABLE inspector_history (
+                id INTEGER PRIMARY KEY,
+                cert_no VARCHAR(32) NOT NULL REFERENCES inspector (cert_no),
+                field VARCHAR(16) NOT NULL,
+                old_value TEXT,
+                new_value TEXT,
+                changed_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL
+            )""",
+            "CREATE INDEX ix_inspector_history_cert ON inspector_history (cert_no)",
+            """CREATE TABLE conflict (
+                cert_no VARCHAR(32) NOT NULL REFERENCES inspector (cert_no),
+                uscc VARCHAR(18) NOT NULL,
+                reason TEXT NOT NULL,
+                declared_at VARCHAR(32) NOT NULL,
+                PRIMARY KEY (cert_no, uscc)
+            )""",
+            """CREATE TABLE audit_log (
+                seq INTEGER PRIMARY KEY,
+                ts VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                command TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                prev_hash VARCHAR(64) NOT NULL,
+                hash VARCHAR(64) NOT NULL UNIQUE
+            )""",
+        ),
+        sqlite=_SQLITE_APPEND_ONLY,
+        postgresql=_POSTGRES_APPEND_ONLY,
+    ),
+)
+
+LATEST = MIGRATIONS[-1].version
+
+
+def current_version(conn: Connection) -> int:
+    """The store's schema version; 0 for an empty store."""
+    if not inspect(conn).has_table("schema_migrations"):
+        return 0
+    return conn.execute(text("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")).scalar_one()
+
+
+def upgrade(conn: Connection) -> list[int]:
+    """Apply every pending migration inside the caller's transaction; return their versions."""
+    conn.execute(
+        text(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at VARCHAR(32) NOT NULL)"
+        )
+    )
+    have = current_version(conn)
+    if have > LATEST:
+        raise UserError(
+            f"存储的结构版本 {have} 比本程序支持的 {LATEST} 新，请升级 shuangsuiji。",
+            f"The store's schema version {have} is newer than this program's {LATEST}; upgrade shuangsuiji.",
+        )
+    dialect = conn.dialect.name
+    applied = []
+    for migration in MIGRATIONS:
+        if migration.version <= have:
+            continue
+        extra = migration.sqlite if dialect == "sqlite" else migration.postgresql
+        for statement in migration.statements + extra:
+            conn.exec_driver_sql(statement)
+        conn.execute(
+            text("INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"),
+            {"v": migration.version, "n": migration.name, "t": utc_now()},
+        )
+        applied.append(migration.version)
+    return applied
+
+
+def require_current(conn: Connection, db: str) -> None:
+    """Refuse to work on a store that ``init`` has not created or upgraded."""
+    have = current_version(conn)
+    if have == LATEST:
+        return
+    if have == 0:
+        raise UserError(
+            f"{db} 不是已初始化的存储，请先运行 shuangsuiji init。",
+            f"{db} is not an initialised store; run `shuangsuiji init` first.",
+            code=ExitCode.ERROR,
+        )
+    if have < LATEST:
+        raise UserError(
+            f"存储结构版本 {have} 已过时（当前 {LATEST}），请运行 shuangsuiji init 升级。",
+            f"The store's schema version {have} is out of date (current {LATEST}); run `shuangsuiji init` to upgrade.",
+        )
+    upgrade(conn)  # raises the "newer than this program" error

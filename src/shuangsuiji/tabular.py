@@ -1,0 +1,185 @@
+"""Reading the tables users bring: CSV in any of the encodings Chinese Excel writes, or XLSX.
+
+Rows come out as lists of text with the row number the user sees in the file, so every
+error can name file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterator
+
+from shuangsuiji.errors import Problem, UserError
+
+# Tried in order when --encoding is not given: UTF-8 (with or without BOM), then GB18030,
+# the superset of GBK/GB2312 that Excel on Chinese Windows writes.
+AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class Table:
+    file: str  # the name used in messages
+    sha256: str
+    encoding: str | None  # None for XLSX
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (row number in the file, values)
+
+
+def read_table(path: str | Path, encoding: str | None = None, sheet: str | None = None) -> Table:
+    """Read a CSV or XLSX file whole; raise UserError naming the file on any read failure."""
+    path = Path(path)
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"无法读取文件 {name}：{exc.strerror}", f"Cannot read {name}: {exc.strerror}") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        headers, rows = _read_xlsx(data, name, sheet)
+        return Table(name, digest, None, headers, rows)
+    text, used = decode(data, name, encoding)
+    headers, rows = _read_csv(text, name)
+    return Table(name, digest, used, headers, rows)
+
+
+def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    candidates = (encoding,) if encoding else AUTO_ENCODINGS
+    for enc in candidates:
+        try:
+            return data.decode(enc), enc
+        except LookupError:
+            raise UserError(f"未知的编码 {enc}", f"Unknown encoding {enc}") from None
+        except UnicodeDecodeError as exc:
+            if encoding:
+                raise UserError(
+                    f"{name}：不是 {enc} 编码（第 {exc.start} 字节），请改用 --encoding 指定正确的编码。",
+                    f"{name}: not valid {enc} (byte {exc.start}); give the right one with --encoding.",
+                ) from None
+    raise UserError(
+        f"{name}：既不是 UTF-8 也不是 GB18030/GBK 编码，请用 --encoding 指定。",
+        f"{name}: neither UTF-8 nor GB18030/GBK; give the encoding with --encoding (e.g. --encoding big5).",
+    )
+
+
+def _read_csv(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    headers: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for values in reader:
+            if headers is None:
+                if any(v.strip() for v in values):
+                    headers = values
+                continue
+            if values and any(values):
+                rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise UserError(
+            f"{name} 第 {reader.line_num} 行：CSV 格式错误（{exc}）",
+            f"{name} row {reader.line_num}: malformed CSV ({exc})",
+        ) from None
+    if headers is None:
+        raise UserError(f"{name}：文件为空，没有表头。", f"{name}: the file is empty (no header row).")
+    return headers, rows
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook  # heavy: only when an XLSX is read
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise UserError(f"{name}：无法作为 XLSX 打开（{exc}）", f"{name}: cannot open as XLSX ({exc})") from None
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+    except KeyError:
+        raise UserError(f"{name}：没有工作表 {sheet}", f"{name}: no sheet named {sheet}") from None
+    headers: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+        values = [_cell_text(v) for v in cells]
+        if headers is None:
+            if any(v.strip() for v in values):
+                headers = values
+            continue
+        if any(values):
+            rows.append((number, values))
+    book.close()
+    if headers is None:
+        raise UserError(f"{name}：工作表为空，没有表头。", f"{name}: the sheet is empty (no header row).")
+    while headers and not headers[-1].strip():
+        headers.pop()
+    return headers, rows
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def header_key(header: str) -> str:
+    """Headers compared without width, case or surrounding spaces (全角/半角 alike)."""
+    return unicodedata.normalize("NFKC", header).strip().lower()
+
+
+@dataclass
+class Columns:
+    """Where each known field is in a table, and which columns are extra attributes."""
+
+    index: dict[str, int]  # canonical field -> column index
+    extras: list[tuple[str, int]]  # (header as written, column index)
+
+
+def map_columns(table: Table, aliases: dict[str, str], required: tuple[str, ...]) -> Columns:
+    """Match headers (English or Chinese) to fields; extra columns are kept as attributes."""
+    index: dict[str, int] = {}
+    extras: list[tuple[str, int]] = []
+    problems: list[Problem] = []
+    for i, header in enumerate(table.headers):
+        key = header_key(header)
+        if not key:
+            continue
+        field = aliases.get(key)
+        if field is None:
+            extras.append((header.strip(), i))
+        elif field in index:
+            problems.append(
+                Problem("列重复", "duplicate column", file=table.file, row=1, field=header.strip())
+            )
+        else:
+            index[field] = i
+    for field in required:
+        if field not in index:
+            names = "/".join(h for h, f in aliases.items() if f == field)
+            problems.append(
+                Problem(f"缺少必需的列（{names}）", f"required column missing ({names})", file=table.file, row=1, field=field)
+            )
+    if problems:
+        raise UserError(f"{table.file}：表头有误", f"{table.file}: bad header row", problems=problems)
+    return Columns(index, extras)
+
+
+def iter_records(table: Table, columns: Columns) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
+    """(row number, known fields, extra attributes) per row; missing cells read as empty."""
+    index = list(columns.index.items())
+    extras = columns.extras
+    for number, values in table.rows:
+        n = len(values)
+        fields = {f: (values[i] if i < n else "") for f, i in index}
+        attrs = {h: values[i] for h, i in extras if i < n and values[i] != ""}
+        yield number, fields, attrs
