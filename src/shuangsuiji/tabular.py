@@ -68,7 +68,9 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
 
 
 def _read_csv(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Lines with their endings: the reader still joins quoted fields that span lines, and
+    # iterating a list is much faster than a StringIO for million-row files.
+    reader = csv.reader(text.splitlines(keepends=True))
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     try:
@@ -174,12 +176,15 @@ def map_columns(table: Table, aliases: dict[str, str], required: tuple[str, ...]
     return Columns(index, extras)
 
 
+def row_fields(values: list[str], columns: Columns) -> tuple[dict[str, str], dict[str, str]]:
+    """(known fields, extra attributes) of one row; missing cells read as empty."""
+    n = len(values)
+    fields = {f: (values[i] if i < n else "") for f, i in columns.index.items()}
+    attrs = {h: values[i] for h, i in columns.extras if i < n and values[i] != ""}
+    return fields, attrs
+
+
 def iter_records(table: Table, columns: Columns) -> Iterator[tuple[int, dict[str, str], dict[str, str]]]:
-    """(row number, known fields, extra attributes) per row; missing cells read as empty."""
-    index = list(columns.index.items())
-    extras = columns.extras
+    """(row number, known fields, extra attributes) per row."""
     for number, values in table.rows:
-        n = len(values)
-        fields = {f: (values[i] if i < n else "") for f, i in index}
-        attrs = {h: values[i] for h, i in extras if i < n and values[i] != ""}
-        yield number, fields, attrs
+        yield number, *row_fields(values, columns)

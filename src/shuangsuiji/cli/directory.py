@@ -39,7 +39,7 @@ def progress_bar(label: str) -> Iterator:
 
 def run_import(do_import, *, file, dry_run: bool, sync: bool, yes: bool, rejects, as_json: bool, what: tuple[str, str]):
     """Run a directory import in one write transaction; confirm a --sync removal first."""
-    from shuangsuiji.services.importing import write_rejects
+    from shuangsuiji.services.importing import gc_paused, write_rejects
 
     context.check_file(file)
     if sync and not yes and not dry_run:
@@ -52,7 +52,7 @@ def run_import(do_import, *, file, dry_run: bool, sync: bool, yes: bool, rejects
                   f"{preview['removed']} {what[1]} absent from the file will be marked removed; continue?"),
                 yes,
             )
-    with progress_bar(t("读取", "reading")) as progress, context.writing(dry_run) as conn:
+    with gc_paused(), progress_bar(t("读取", "reading")) as progress, context.writing(dry_run) as conn:
         result, parsed, table = do_import(conn, progress)
     if rejects is not None and parsed.rejected:
         write_rejects(rejects, table, parsed.rejected)

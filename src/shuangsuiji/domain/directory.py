@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Callable
 
 from shuangsuiji.domain import uscc as uscc_rules
 
@@ -110,7 +111,9 @@ def _key(value: str) -> str:
 
 def clean(value: str) -> str:
     """Text as stored: NFKC (full-width letters and digits to ASCII) and trimmed."""
-    return unicodedata.normalize("NFKC", value).strip() if value else ""
+    if not value:
+        return ""
+    return value.strip() if value.isascii() else unicodedata.normalize("NFKC", value).strip()
 
 
 def normalise_status(value: str) -> str | None:
@@ -127,9 +130,16 @@ def normalise_inspector_status(value: str) -> str | None:
 
 def parse_date(value: str) -> str | None:
     """ISO text of a date written as 2020-01-05, 2020/1/5, 2020.1.5, 2020年1月5日 or 20200105."""
-    value = unicodedata.normalize("NFKC", value).strip()
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
+    value = value.strip()
     if len(value) >= 10 and value[4] == "-" and value[7] == "-":
         value = value[:10]
+        try:
+            date.fromisoformat(value)  # validates; the text is already canonical
+            return value
+        except ValueError:
+            return None
     elif len(value) == 8 and value.isdigit():
         value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
     else:
@@ -171,49 +181,75 @@ def uscc_invalid(code: str, field: str = "uscc") -> Invalid | None:
 EntityRecord = tuple[str, str, str, str, str, str, str, "str | None", "str | None", str]
 
 
-def parse_entity(fields: dict[str, str], attrs: dict[str, str]) -> EntityRecord | Invalid:
-    """A canonical entity record from one row, or the first thing wrong with it."""
-    code = uscc_rules.normalise(fields["uscc"])
-    bad = uscc_invalid(code)
-    if bad:
-        return bad
-    name = clean(fields["name"])
-    if not name:
-        return Invalid("name", "名称不能为空", "name is empty", "")
-    raw_status = fields["status"]
-    status = _STATUS_ALIASES.get(raw_status) or normalise_status(raw_status)
-    if status is None:
-        return Invalid(
-            "status", f"未知的登记状态（可用：{'、'.join(STATUSES)}）",
-            f"unknown status (known: {', '.join(STATUSES)})", raw_status,
-        )
-    raw_risk = fields.get("risk_class", "")
-    risk = None
-    if raw_risk.strip():
-        risk = raw_risk if raw_risk in RISK_NAMES else normalise_risk(raw_risk)
-        if risk is None:
-            return Invalid(
-                "risk_class", "未知的信用风险分类（A/B/C/D 或 低风险/一般风险/较高风险/高风险）",
-                "unknown credit-risk class (A/B/C/D or 低风险/一般风险/较高风险/高风险)", raw_risk,
-            )
-    raw_date = fields.get("registered_on", "")
-    registered = None
-    if raw_date.strip():
-        registered = parse_date(raw_date)
-        if registered is None:
-            return Invalid("registered_on", "日期格式无法识别（例：2020-01-05）", "unreadable date (e.g. 2020-01-05)", raw_date)
-    return (
-        code,
-        name,
-        clean(fields.get("entity_type", "")),
-        clean(fields.get("industry", "")),
-        clean(fields.get("region", "")),
-        clean(fields.get("address", "")),
-        status,
-        risk,
-        registered,
-        json.dumps(attrs, ensure_ascii=False, sort_keys=True) if attrs else "{}",
+def entity_parser(
+    index: dict[str, int], extras: list[tuple[str, int]], rows: list[list[str]]
+) -> Callable[[int, list[str]], EntityRecord | Invalid]:
+    """A function turning row ``i`` (its values) into a canonical entity record, or what is wrong.
+
+    Built once per file, because it runs a million times for a large directory: column
+    positions are resolved once, the codes are checked for the whole file at once, and the
+    few distinct values of type, industry and region are normalised once each.
+    """
+    absent = max([*index.values(), *(i for _, i in extras)], default=0) + 1  # reads as ""
+    iu, iname, istatus = index["uscc"], index["name"], index["status"]
+    itype, iind, ireg, iaddr, irisk, idate = (
+        index.get(f, absent) for f in ("entity_type", "industry", "region", "address", "risk_class", "registered_on")
     )
+    width = absent + 1
+    statuses, risks = _STATUS_ALIASES, RISK_NAMES
+    code_ok = uscc_rules.valid_mask([v[iu] if len(v) > iu else "" for v in rows])
+    memo: dict[str, str] = {}
+
+    def few(value: str) -> str:
+        out = memo.get(value)
+        if out is None:
+            out = memo[value] = clean(value)
+        return out
+
+    def parse(i: int, values: list[str]) -> EntityRecord | Invalid:
+        if len(values) != width:
+            values = (values + [""] * width)[:width]
+            values[-1] = ""
+        if code_ok[i]:
+            code = values[iu]
+        else:
+            code = uscc_rules.normalise(values[iu])
+            bad = uscc_invalid(code)
+            if bad:
+                return bad
+        name = clean(values[iname])
+        if not name:
+            return Invalid("name", "名称不能为空", "name is empty", "")
+        raw_status = values[istatus]
+        status = statuses.get(raw_status) or normalise_status(raw_status)
+        if status is None:
+            return Invalid(
+                "status", f"未知的登记状态（可用：{'、'.join(STATUSES)}）",
+                f"unknown status (known: {', '.join(STATUSES)})", raw_status,
+            )
+        raw_risk = values[irisk]
+        risk = None
+        if raw_risk:
+            risk = raw_risk if raw_risk in risks else normalise_risk(raw_risk)
+            if risk is None and raw_risk.strip():
+                return Invalid(
+                    "risk_class", "未知的信用风险分类（A/B/C/D 或 低风险/一般风险/较高风险/高风险）",
+                    "unknown credit-risk class (A/B/C/D or 低风险/一般风险/较高风险/高风险)", raw_risk,
+                )
+        raw_date = values[idate]
+        registered = None
+        if raw_date:
+            registered = parse_date(raw_date)
+            if registered is None and raw_date.strip():
+                return Invalid("registered_on", "日期格式无法识别（例：2020-01-05）", "unreadable date (e.g. 2020-01-05)", raw_date)
+        attrs = {h: values[i] for h, i in extras if values[i] != ""} if extras else None
+        return (
+            code, name, few(values[itype]), few(values[iind]), few(values[ireg]), clean(values[iaddr]),
+            status, risk, registered,
+            json.dumps(attrs, ensure_ascii=False, sort_keys=True) if attrs else "{}",
+        )
+
+    return parse
 
 
 def normalise_cert(value: str) -> str:

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import csv
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from shuangsuiji.domain.directory import Invalid
 from shuangsuiji.errors import ExitCode, Problem, UserError
-from shuangsuiji.tabular import Columns, Table, iter_records
+from shuangsuiji.tabular import Columns, Table, row_fields
 
 Progress = Callable[[int, int], None]
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of small rows are built.
+
+    The rows hold no reference cycles, and without this CPython re-scans the growing heap
+    over and over: it halves the time of a million-row import.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -22,38 +40,35 @@ class Parsed:
 
 def parse_rows(
     table: Table,
-    columns: Columns,
-    parse: Callable[[dict[str, str], dict[str, str]], tuple | Invalid],
+    parse: Callable[[int, list[str]], tuple | Invalid],
     progress: Progress | None = None,
 ) -> Parsed:
-    """Parse every row; a record's first element is its key, unique within the file."""
+    """Parse every row; a record's first element is its key, which must be unique in the file."""
     out = Parsed()
+    records, rejected = out.records, out.rejected
     seen: dict[str, int] = {}
-    raw_rows = dict(table.rows) if table.rows else {}
     total = len(table.rows)
-    for i, (number, fields, attrs) in enumerate(iter_records(table, columns)):
-        result = parse(fields, attrs)
+    for i, (number, values) in enumerate(table.rows):
+        result = parse(i, values)
         if isinstance(result, Invalid):
-            out.rejected.append(
-                (Problem(result.zh, result.en, table.file, number, result.field, result.value), raw_rows[number])
-            )
+            rejected.append((Problem(result.zh, result.en, table.file, number, result.field, result.value), values))
+            continue
+        first = seen.setdefault(result[0], number)
+        if first != number:
+            problem = Problem(f"与第 {first} 行重复", f"duplicate of row {first}", table.file, number, "key", result[0])
+            rejected.append((problem, values))
         else:
-            key = result[0]
-            first = seen.setdefault(key, number)
-            if first != number:
-                out.rejected.append(
-                    (
-                        Problem(f"与第 {first} 行重复", f"duplicate of row {first}", table.file, number, "key", key),
-                        raw_rows[number],
-                    )
-                )
-            else:
-                out.records.append(result)
-        if progress and i % 20_000 == 0:
+            records.append(result)
+        if progress and i % 50_000 == 0:
             progress(i, total)
     if progress:
         progress(total, total)
     return out
+
+
+def by_fields(columns: Columns, parse: Callable[[dict[str, str], dict[str, str]], tuple | Invalid]):
+    """Adapt a parser of named fields to the row parser ``parse_rows`` takes."""
+    return lambda _i, values: parse(*row_fields(values, columns))
 
 
 def refuse_or_skip(parsed: Parsed, table: Table, skip_invalid: bool) -> None:

@@ -51,7 +51,7 @@ def import_inspectors(
     table = read_table(path, encoding=encoding, sheet=sheet)
     columns = map_columns(table, INSPECTOR_HEADERS, INSPECTOR_REQUIRED)
     known = departments.codes(conn)
-    parsed = importing.parse_rows(table, columns, lambda f, a: parse_inspector(f, a, known), progress)
+    parsed = importing.parse_rows(table, importing.by_fields(columns, lambda f, a: parse_inspector(f, a, known)), progress)
     importing.refuse_or_skip(parsed, table, skip_invalid)
     payload = {
         "file": str(path),
@@ -139,7 +139,7 @@ def import_conflicts(
             return bad
         return (f"{cert}|{code}", cert, code, clean(fields.get("reason", "")))
 
-    parsed = importing.parse_rows(table, columns, parse)
+    parsed = importing.parse_rows(table, importing.by_fields(columns, parse))
     importing.refuse_or_skip(parsed, table, skip_invalid)
     current = {(c, u): r for c, u, r in conn.execute(text("SELECT cert_no, uscc, reason FROM conflict"))}
     summary = {"inserted": 0, "updated": 0, "unchanged": 0}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-from shuangsuiji.domain.directory import ENTITY_FIELDS, ENTITY_HEADERS, ENTITY_REQUIRED, normalise_uscc, parse_entity
+from shuangsuiji.domain.directory import ENTITY_FIELDS, ENTITY_HEADERS, ENTITY_REQUIRED, entity_parser, normalise_uscc
 from shuangsuiji.errors import UserError
 from shuangsuiji.services import importing
 from shuangsuiji.services.upsert import Directory, merge
@@ -20,6 +20,7 @@ ENTITIES = Directory(
     history_table="entity_history",
     history_key="uscc",
     tracked=("status", "risk_class"),  # 第四条/第五条: status and credit-risk class changes are kept
+    key_index="ux_entity_uscc",
 )
 
 
@@ -37,7 +38,7 @@ def import_objects(
     """Upsert the entities of a CSV/XLSX file; returns (summary, parsed rows, table)."""
     table = read_table(path, encoding=encoding, sheet=sheet)
     columns = map_columns(table, ENTITY_HEADERS, ENTITY_REQUIRED)
-    parsed = importing.parse_rows(table, columns, parse_entity, progress)
+    parsed = importing.parse_rows(table, entity_parser(columns.index, columns.extras, [v for _, v in table.rows]), progress)
     importing.refuse_or_skip(parsed, table, skip_invalid)
     payload = {
         "file": str(path),
@@ -107,6 +108,7 @@ def show_object(conn: Connection, code: str) -> dict:
 
 def _entity_json(row) -> dict:
     out = dict(row)
+    del out["id"]  # internal row number: meaningless outside this store
     out["attributes"] = json.loads(out["attributes"])
     out["in_directory"] = bool(out["in_directory"])
     return out

@@ -54,6 +54,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA temp_store = MEMORY")
+        # 128 MiB of page cache: a million-row import inserts into the key index in random
+        # order and would otherwise re-read pages from disk (measured: a quarter of the time).
+        cur.execute("PRAGMA cache_size = -131072")
         cur.close()
 
     @event.listens_for(engine, "begin")

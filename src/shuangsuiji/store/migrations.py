@@ -49,8 +49,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 name TEXT NOT NULL,
                 updated_at VARCHAR(32) NOT NULL
             )""",
+            # The key is a unique index, not the primary key, so that a first import of a large
+            # directory can build it once after the rows are in (services/upsert.py).
             """CREATE TABLE entity (
-                uscc VARCHAR(18) PRIMARY KEY,
+                id INTEGER PRIMARY KEY,
+                uscc VARCHAR(18) NOT NULL,
                 name TEXT NOT NULL,
                 entity_type TEXT NOT NULL,
                 industry TEXT NOT NULL,
@@ -63,7 +66,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                 in_directory INTEGER NOT NULL,
                 updated_at VARCHAR(32) NOT NULL
             )""",
-            "CREATE INDEX ix_entity_status_risk ON entity (status, risk_class)",
+            "CREATE UNIQUE INDEX ux_entity_uscc ON entity (uscc)",
             """CREATE TABLE entity_history (
                 id INTEGER PRIMARY KEY,
                 uscc VARCHAR(18) NOT NULL REFERENCES entity (uscc),

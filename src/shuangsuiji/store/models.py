@@ -22,7 +22,8 @@ class Entity(SQLModel, table=True):
     """A market entity of the 检查对象名录库, keyed by its 统一社会信用代码."""
 
     __tablename__ = "entity"
-    uscc: str = Field(primary_key=True)
+    id: Optional[int] = Field(default=None, primary_key=True)  # internal only; never used in a draw
+    uscc: str = Field(unique=True, index=True)
     name: str
     entity_type: str
     industry: str
