@@ -1,0 +1,397 @@
+"""The draw: seeded hash-ticket ("consistent") sampling of entities and officers.
+
+第九条 asks for a random draw "按照预定的比例" from the 检查对象名录库, locked once confirmed;
+第十条 asks each executing department to draw its officers at random. Both draws here use
+Ronald Rivest's consistent sampling, byte-compatible with `consistent_sampler` 1.0.10 (PyPI),
+so anyone can re-check a draw with that published package or with the stdlib snippet in
+docs/draw-algorithm.md (the full spec, with test vectors in docs/draw-vectors.json):
+
+    seed_hash  = hexdigest(SHA-256(utf8(seed)))                 # 64 lower-case hex chars
+    value(x)   = int(SHA-256(utf8(seed_hash + x)), big-endian)  # 0 <= value < 2**256
+    ticket(x)  = "0." + reverse("%064d" % value(x))             # 66 to 80 characters
+
+Ids are ordered by (ticket as text, id as text) and the first k are drawn. Tickets depend on
+nothing but the seed and the id, so the result depends only on the seed and the *set* of ids.
+There is no other source of randomness: no `random`, no `hash()`, no set or dict order.
+
+Everything here is pure: no I/O, no store, no CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import NamedTuple
+
+ALGORITHM = "consistent_sampler-1.0.10"  # what a bundle names; the spec is docs/draw-algorithm.md
+
+
+class Selected(NamedTuple):
+    """One drawn id with its full ticket, in draw order."""
+
+    id: str
+    ticket: str
+
+
+class DuplicateIdError(ValueError):
+    """The same id twice in a population: the draw would not be a draw over a set."""
+
+    def __init__(self, id: str, where: str = ""):
+        self.id = id
+        self.where = where
+        super().__init__(f"duplicate id {id!r}" + (f" ({where})" if where else ""))
+
+
+# --- tickets ---------------------------------------------------------------------------
+
+
+def seed_hash(seed: str) -> str:
+    """hexdigest(SHA-256(utf8(seed))): the prefix hashed in front of every id."""
+    if not isinstance(seed, str):
+        # consistent_sampler uses str(seed); we insist on text so 314159 vs "314159" vs 3.14e5
+        # can never be a question in an audit.
+        raise TypeError(f"seed must be text, got {type(seed).__name__}")
+    return hashlib.sha256(seed.encode("utf-8")).hexdigest()
+
+
+def _ticket_from_digest(digest: bytes | bytearray) -> str:
+    # "{:064d}": at least 64 digits, zero-padded on the left (a value can have up to 78).
+    # Reversed so that the unbiased low-order digits come first (consistent_sampler's note).
+    return "0." + f"{int.from_bytes(digest, 'big'):064d}"[::-1]
+
+
+def ticket(seed: str, id: str) -> str:
+    """The full ticket of `id` under `seed` (= consistent_sampler.first_fraction(id, seed))."""
+    return _ticket_from_digest(hashlib.sha256((seed_hash(seed) + id).encode("utf-8")).digest())
+
+
+def short_ticket(ticket: str, digits: int = 9) -> str:
+    """A ticket cut for display exactly as consistent_sampler's `trim` (and `sampler` output):
+    any leading 9s after "0.", then `digits` more digits. Truncated, never rounded."""
+    rest = ticket[2:]
+    nines = len(rest) - len(rest.lstrip("9"))
+    return ticket[: 2 + nines + digits]
+
+
+def _draw_order(s: Selected) -> tuple[str, str]:
+    # Ticket as text, then id as text (Python str order = Unicode code point order = UTF-8
+    # byte order). consistent_sampler gets the same order from comparing Ticket tuples.
+    return (s.ticket, s.id)
+
+
+# --- the reference draw (slow, obvious; the tests hold the fast one to it) -----------------
+
+
+def sample_reference(ids: Iterable[str], seed: str, k: int) -> list[Selected]:
+    """The first k ids by (ticket, id). A full ticket for every id: clear, but slow at scale."""
+    ids = list(ids)
+    k = _check_k(k)
+    seen: set[str] = set()
+    for x in ids:
+        if x in seen:
+            raise DuplicateIdError(x)
+        seen.add(x)
+    return sorted((Selected(x, ticket(seed, x)) for x in ids), key=_draw_order)[:k]
+
+
+# --- the fast draw ----------------------------------------------------------------------
+
+
+def sample(ids: Iterable[str], seed: str, k: int) -> list[Selected]:
+    """The first k ids by (ticket, id), in draw order; identical to `sample_reference`.
+
+    k larger than the population takes everything (like consistent_sampler's `take`).
+    Raises DuplicateIdError naming a repeated id. Each id is hashed once; see `_first_k`
+    for why only a handful of full tickets are ever built.
+    """
+    ids = ids if isinstance(ids, list | tuple) else list(ids)
+    k = _check_k(k)
+    digests = _digests(ids, seed)
+    _require_unique(ids, digests)
+    return _first_k(ids, digests, k)
+
+
+def order(ids: Iterable[str], seed: str) -> list[Selected]:
+    """Every id in draw order (used for officers, whose whole order matters)."""
+    ids = list(ids)
+    return sample(ids, seed, len(ids))
+
+
+def _check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"sample size must be a whole number >= 0, got {k!r}")
+    return k
+
+
+def _digests(ids: Sequence[str], seed: str) -> bytearray:
+    """SHA-256(utf8(seed_hash + id)) of every id, concatenated (32 bytes each).
+
+    seed_hash is exactly one 64-byte SHA-256 block, so hashing it once and copying the state
+    per id halves the work. This loop is the floor of the whole draw (a bytearray grown in
+    place is faster than joining a million small bytes objects).
+    """
+    prefix = hashlib.sha256(seed_hash(seed).encode("ascii"))
+    copy = prefix.copy
+    out = bytearray()
+    try:
+        for x in ids:
+            h = copy()
+            h.update(x.encode())  # str.encode() is UTF-8
+            out += h.digest()
+    except AttributeError:
+        bad = next(x for x in ids if not isinstance(x, str))
+        raise TypeError(f"ids must be text, got {type(bad).__name__} {bad!r}") from None
+    return out
+
+
+def _require_unique(ids: Sequence[str], digests: bytearray, stratum_of=None) -> None:
+    """Raise DuplicateIdError if an id repeats.
+
+    Equal ids have equal digests, so sorting the first 8 digest bytes finds every repeat
+    cheaply; only then are the ids themselves compared (a 64-bit prefix match of two
+    different ids is possible, just very rare, and is not an error).
+    """
+    import numpy as np  # heavy import kept out of CLI start-up
+
+    prefixes = np.sort(np.frombuffer(digests, dtype=np.uint64)[::4])
+    if not (prefixes[1:] == prefixes[:-1]).any():
+        return
+    first_seen: dict[str, int] = {}
+    for i, x in enumerate(ids):
+        j = first_seen.setdefault(x, i)
+        if j != i:
+            if stratum_of is None:
+                raise DuplicateIdError(x)
+            a, b = stratum_of(j), stratum_of(i)
+            where = f"in stratum {a!r}" if a == b else f"in strata {a!r} and {b!r}"
+            raise DuplicateIdError(x, where)
+
+
+# 2**(16*(15-j)) mod 10**9 for the sixteen 16-bit words of a digest, most significant first.
+_WORD_WEIGHTS = tuple(pow(2, 16 * (15 - j), 10**9) for j in range(16))
+_REVERSE_3 = tuple(int(f"{i:03d}"[::-1]) for i in range(1000))  # 12 -> "012" -> "210" -> 210
+
+
+def _keys(digests: bytearray):
+    """For every digest, the first 9 ticket digits as an integer (vectorised).
+
+    The ticket's first 9 digits are the last 9 decimal digits of the hash value, reversed.
+    value mod 10**9 = sum(word_j * (2**(16*(15-j)) mod 10**9)) mod 10**9; each term is below
+    2**46, so the sum of 16 terms fits easily in uint64. Every ticket has at least 64 digits,
+    so comparing these keys compares the first 9 characters of the tickets exactly.
+    """
+    import numpy as np
+
+    words = np.frombuffer(digests, dtype=">u2").reshape(-1, 16)
+    low = np.zeros(len(words), dtype=np.uint64)
+    for j, weight in enumerate(_WORD_WEIGHTS):
+        low += words[:, j].astype(np.uint64) * np.uint64(weight)
+    low %= np.uint64(10**9)
+    rev = np.array(_REVERSE_3, dtype=np.uint64)  # "abcdefghi" -> "ihg" "fed" "cba"
+    return (
+        rev[low % 1000] * np.uint64(1_000_000)
+        + rev[(low // 1000) % 1000] * np.uint64(1000)
+        + rev[low // 1_000_000]
+    )
+
+
+def _first_k(ids: Sequence[str], digests: bytearray, k: int) -> list[Selected]:
+    """The first k by (ticket, id), building full tickets only for the candidates.
+
+    If K is the k-th smallest 9-digit key, every id with key < K is drawn and every id with
+    key > K is not; ids with key == K are settled by their full tickets and then the id,
+    exactly as in `sample_reference` (a million ids share their first 9 ticket digits in
+    about 500 pairs, so a tie at the boundary does happen).
+    """
+    import numpy as np
+
+    if k == 0:
+        return []
+    keys = _keys(digests)
+    if k < len(ids):
+        boundary = np.partition(keys, k - 1)[k - 1]
+        candidates = np.flatnonzero(keys <= boundary)
+    else:
+        candidates = np.arange(len(ids))
+    # Pre-ordering by key is only for speed: the sort below then just fixes equal-key runs.
+    candidates = candidates[np.argsort(keys[candidates], kind="stable")].tolist()
+    tickets = [_ticket_from_digest(digests[32 * i : 32 * i + 32]) for i in candidates]
+    drawn = list(map(Selected, [ids[i] for i in candidates], tickets))
+    drawn.sort(key=_draw_order)
+    return drawn[:k]
+
+
+# --- stratification (第九条 "按照预定的比例") --------------------------------------------
+
+ROUNDING_RULES = ("ceil", "floor", "round-half-up")
+
+
+def parse_ratio(ratio: str | Decimal | Fraction | int) -> Fraction:
+    """A sampling ratio as an exact fraction in (0, 1]: "0.05", "5%", "1/20", Decimal, Fraction.
+
+    Floats are refused: 0.07 * 100 is 7.000000000000001, and a count must never depend on that.
+    """
+    if isinstance(ratio, bool | float) or not isinstance(ratio, str | Decimal | Fraction | int):
+        raise TypeError(f"ratio must be a decimal string, Decimal or Fraction, got {ratio!r}")
+    try:
+        if isinstance(ratio, str):
+            text = ratio.strip()
+            value = Fraction(text[:-1].strip()) / 100 if text.endswith("%") else Fraction(text)
+        else:
+            value = Fraction(ratio)
+    except (ValueError, ZeroDivisionError, OverflowError):  # "abc", "1/0", Decimal("NaN")
+        raise ValueError(f"ratio {ratio!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise ValueError(f"ratio {ratio!r} is outside (0, 1]")
+    return value
+
+
+def allocate(
+    stratum_size: int,
+    ratio: str | Decimal | Fraction | int,
+    rule: str = "ceil",
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int:
+    """How many to draw from a stratum of `stratum_size` ids at `ratio`.
+
+    Exact arithmetic on size * ratio, then, in this order:
+      rule     "ceil" (default): smallest whole number >= size * ratio, so a non-empty stratum
+               always gives at least 1; "floor": largest <= size * ratio (may be 0);
+               "round-half-up": floor(size * ratio + 1/2)
+      minimum  raise the count to at least this (a floor, e.g. 1)
+      maximum  lower the count to at most this (a ceiling, e.g. a yearly cap)
+      size     never more than the stratum holds (so a 100 % stratum takes everyone)
+    """
+    if isinstance(stratum_size, bool) or not isinstance(stratum_size, int) or stratum_size < 0:
+        raise ValueError(f"stratum size must be a whole number >= 0, got {stratum_size!r}")
+    exact = stratum_size * parse_ratio(ratio)
+    if rule == "ceil":
+        count = math.ceil(exact)
+    elif rule == "floor":
+        count = math.floor(exact)
+    elif rule == "round-half-up":
+        count = math.floor(exact + Fraction(1, 2))
+    else:
+        raise ValueError(f"unknown rounding rule {rule!r}; use one of {', '.join(ROUNDING_RULES)}")
+    for name, bound in (("minimum", minimum), ("maximum", maximum)):
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int) or bound < 0):
+            raise ValueError(f"{name} must be a whole number >= 0, got {bound!r}")
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise ValueError(f"minimum {minimum} is above maximum {maximum}")
+    if minimum is not None:
+        count = max(count, minimum)
+    if maximum is not None:
+        count = min(count, maximum)
+    return min(count, stratum_size)
+
+
+def sample_strata(
+    strata: Mapping[str, Iterable[str]], seed: str, takes: Mapping[str, int]
+) -> dict[str, list[Selected]]:
+    """Draw `takes[name]` ids from each stratum, every stratum with the SAME seed.
+
+    Same seed on purpose: a ticket depends only on (seed, id), so each stratum's result is
+    simply the overall ticket order filtered to that stratum — one seed to publish, and
+    nothing an operator can tune per stratum. Strata must be disjoint: an id in two strata
+    (or twice in one) raises DuplicateIdError naming it and the strata. Strata are returned
+    in name order.
+    """
+    names = sorted(strata)
+    if set(takes) != set(names):
+        missing = sorted(set(names) - set(takes))
+        extra = sorted(set(takes) - set(names))
+        raise ValueError(f"sample sizes do not match strata: missing {missing}, unknown {extra}")
+    members = {name: list(strata[name]) for name in names}
+    sizes = {name: _check_k(takes[name]) for name in names}
+    everyone = [x for name in names for x in members[name]]
+    starts = []  # (first index, name), to name the stratum of a repeated id
+    position = 0
+    for name in names:
+        starts.append((position, name))
+        position += len(members[name])
+
+    def stratum_of(i: int) -> str:
+        return next(name for start, name in reversed(starts) if start <= i)
+
+    digests = _digests(everyone, seed)
+    _require_unique(everyone, digests, stratum_of)
+    result = {}
+    for start, name in starts:
+        end = start + len(members[name])
+        result[name] = _first_k(members[name], digests[32 * start : 32 * end], sizes[name])
+    return result
+
+
+# --- inspectors (第十条) ----------------------------------------------------------------
+
+
+def inspector_seed(seed: str, department: str) -> str:
+    """The seed of a department's officer draw: f"{seed}|inspectors|{department}".
+
+    Derived, not drawn: once the draw's seed is fixed, every department's officer order is
+    fixed too, and it can never change which entities were drawn (those use `seed` itself).
+    Department codes may not contain "|", so the derived text always splits back uniquely
+    (the department is what follows the last "|").
+    """
+    if not isinstance(department, str) or not department or "|" in department:
+        raise ValueError(f"department code must be non-empty text without '|', got {department!r}")
+    if not isinstance(seed, str):
+        raise TypeError(f"seed must be text, got {type(seed).__name__}")
+    return f"{seed}|inspectors|{department}"
+
+
+def officer_order(officers: Iterable[str], seed: str, department: str) -> list[Selected]:
+    """A department's officers in draw order: by ticket under `inspector_seed(seed, department)`."""
+    return order(officers, inspector_seed(seed, department))
+
+
+# --- verification (for `verify`: recompute, then name the first difference) --------------
+
+
+def _as_selected(item) -> Selected:
+    if isinstance(item, Mapping):
+        return Selected(item["id"], item["ticket"])
+    return Selected(*item)
+
+
+def first_difference(expected: Sequence, recomputed: Sequence[Selected], label: str = "selection") -> str | None:
+    """None if equal, else the first difference as one line naming position and field.
+
+    `expected` items may be Selected, (id, ticket) pairs or {"id", "ticket"} dicts (as read
+    from a bundle). Positions are 1-based, as a person counts them.
+    """
+    for position, (want, got) in enumerate(zip(expected, recomputed), start=1):
+        want = _as_selected(want)
+        for field in Selected._fields:
+            if getattr(want, field) != getattr(got, field):
+                return (
+                    f"{label} position {position}: field {field}: "
+                    f"expected {getattr(want, field)!r}, recomputed {getattr(got, field)!r}"
+                )
+    if len(expected) != len(recomputed):
+        return f"{label}: field count: expected {len(expected)} entries, recomputed {len(recomputed)}"
+    return None
+
+
+def verify_sample(ids: Iterable[str], seed: str, k: int, expected: Sequence) -> str | None:
+    """Recompute a plain draw and compare it with `expected`; None when it matches."""
+    return first_difference(expected, sample(ids, seed, k))
+
+
+def verify_strata(
+    strata: Mapping[str, Iterable[str]], seed: str, takes: Mapping[str, int], expected: Mapping[str, Sequence]
+) -> str | None:
+    """Recompute a stratified draw and compare it with `expected`; None when it matches."""
+    recomputed = sample_strata(strata, seed, takes)
+    if sorted(expected) != sorted(recomputed):
+        return f"strata: field names: expected {sorted(expected)}, recomputed {sorted(recomputed)}"
+    for name in sorted(recomputed):
+        difference = first_difference(expected[name], recomputed[name], label=f"stratum {name!r}")
+        if difference:
+            return difference
+    return None
