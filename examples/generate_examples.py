@@ -55,6 +55,7 @@ DEPARTMENTS = [
     ("NY", "连州市农业农村局"),
     ("SWJ", "国家税务总局连州市税务局"),
     ("JT", "连州市交通运输局"),
+    ("XC", "中共连州市委宣传部"),  # leads the printing checks of the joint checklist
 ]
 
 # The 10 towns and 2 Yao ethnic townships of 连州市, with a weight for how many
@@ -226,7 +227,7 @@ PRIMARY_TAGS = {
 # Officers: how many per department, their tags, and the SCJG officers' townships.
 INSPECTOR_COUNTS = {
     "SCJG": 12, "WJ": 4, "GA": 3, "WG": 2, "STHJ": 2, "XF": 2, "YJ": 2, "SWJ": 2,
-    "JY": 2, "RS": 2, "ZJ": 2, "FG": 2, "NY": 2, "SW": 2, "GX": 2, "JT": 2,
+    "JY": 2, "RS": 2, "ZJ": 2, "FG": 2, "NY": 2, "SW": 2, "GX": 2, "JT": 2, "XC": 2,
 }
 EXPERTISE = {
     "SCJG": ["食品安全", "特种设备", "药品", "医疗器械", "化妆品", "价格", "广告",
@@ -236,6 +237,7 @@ EXPERTISE = {
     "GA": ["治安", "旅馆业治安", "危险化学品", "网络安全"],
     "SW": ["商务", "报废机动车回收", "成品油", "单用途预付卡"],
     "GX": ["无线电", "民用爆炸物品", "工业"],
+    "XC": ["出版印刷", "新闻出版"],
     "RS": ["劳动保障", "人力资源市场"],
     "ZJ": ["建筑市场", "工程造价", "燃气", "房地产"],
     "FG": ["工程咨询", "招标投标", "价格"],

@@ -9,7 +9,7 @@ def test_examples_import_with_departments_officers_and_conflicts(store):
     depts = store("departments", "list", "--json").json()
     assert {d["code"] for d in depts} >= {"SCJG", "WJ", "GA"}
     officers = store("inspectors", "list", "--json").json()
-    assert len(officers) == 45
+    assert len(officers) == 47
     assert all(isinstance(o["expertise"], list) for o in officers)
     conflicts = store("conflicts", "list", "--json").json()
     assert len(conflicts) == 8
