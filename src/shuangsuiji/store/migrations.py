@@ -123,6 +123,205 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+
+def _sqlite_frozen(table: str, when: str = "") -> tuple[str, ...]:
+    """Triggers refusing UPDATE (optionally only WHEN …) and DELETE of a frozen table's rows."""
+    cond = f" WHEN {when}" if when else ""
+    return (
+        f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}{cond}
+            BEGIN SELECT RAISE(ABORT, '{table} rows are frozen'); END""",
+        f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+            BEGIN SELECT RAISE(ABORT, '{table} rows are frozen'); END""",
+    )
+
+
+def _postgres_frozen(table: str, when: str = "") -> tuple[str, ...]:
+    cond = f" WHEN ({when})" if when else ""
+    return (
+        f"""CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} FOR EACH ROW{cond}
+            EXECUTE FUNCTION shuangsuiji_refuse_change()""",
+        f"""CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} FOR EACH ROW
+            EXECUTE FUNCTION shuangsuiji_refuse_change()""",
+    )
+
+
+def _frozen(*specs: tuple[str, str]) -> dict[str, tuple[str, ...]]:
+    sqlite: tuple[str, ...] = ()
+    postgresql: tuple[str, ...] = ()
+    for table, when in specs:
+        sqlite += _sqlite_frozen(table, when)
+        postgresql += _postgres_frozen(table, when)
+    return {"sqlite": sqlite, "postgresql": postgresql}
+
+
+MIGRATIONS += (
+    Migration(
+        2,
+        "joint checklists, annual plans, tasks (第六条 to 第八条)",
+        (
+            """CREATE TABLE checklist (
+                version VARCHAR(64) PRIMARY KEY,
+                title TEXT NOT NULL,
+                content TEXT NOT NULL,
+                source_file TEXT NOT NULL,
+                sha256 VARCHAR(64) NOT NULL,
+                imported_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL
+            )""",
+            """CREATE TABLE plan (
+                id INTEGER PRIMARY KEY,
+                year INTEGER NOT NULL,
+                version INTEGER NOT NULL,
+                checklist_version VARCHAR(64) NOT NULL REFERENCES checklist (version),
+                content TEXT NOT NULL,
+                source_file TEXT NOT NULL,
+                sha256 VARCHAR(64) NOT NULL,
+                imported_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL,
+                published_at VARCHAR(32),
+                UNIQUE (year, version)
+            )""",
+            """CREATE TABLE task (
+                id VARCHAR(64) PRIMARY KEY,
+                year INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                plan_id INTEGER REFERENCES plan (id),
+                plan_task VARCHAR(64),
+                definition TEXT NOT NULL,
+                sha256 VARCHAR(64) NOT NULL,
+                created_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL
+            )""",
+            """CREATE TABLE task_list_entity (
+                task_id VARCHAR(64) NOT NULL REFERENCES task (id),
+                uscc VARCHAR(18) NOT NULL,
+                name TEXT NOT NULL,
+                status VARCHAR(8) NOT NULL,
+                risk_class VARCHAR(1),
+                PRIMARY KEY (task_id, uscc)
+            )""",
+        ),
+        # 第八条/第九条: a task is frozen when created; a published plan (第七条) never changes.
+        **_frozen(("checklist", ""), ("task", ""), ("task_list_entity", ""), ("plan", "OLD.published_at IS NOT NULL")),
+    ),
+    Migration(
+        3,
+        "draws: frozen populations, locked selections, inspector teams (第九条 to 第十一条)",
+        (
+            """CREATE TABLE draw (
+                id VARCHAR(80) PRIMARY KEY,
+                task_id VARCHAR(64) NOT NULL REFERENCES task (id),
+                attempt INTEGER NOT NULL,
+                state VARCHAR(16) NOT NULL,
+                algorithm VARCHAR(64) NOT NULL,
+                parameters TEXT NOT NULL,
+                parameters_sha256 VARCHAR(64) NOT NULL,
+                population_sha256 VARCHAR(64) NOT NULL,
+                commitment TEXT,
+                seed TEXT,
+                seed_provenance TEXT,
+                created_at VARCHAR(32) NOT NULL,
+                locked_at VARCHAR(32),
+                void_reason TEXT,
+                voided_at VARCHAR(32),
+                operator TEXT NOT NULL,
+                UNIQUE (task_id, attempt)
+            )""",
+            """CREATE TABLE draw_stratum (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                stratum VARCHAR(16) NOT NULL,
+                size INTEGER NOT NULL,
+                take INTEGER NOT NULL,
+                population_sha256 VARCHAR(64) NOT NULL,
+                ids TEXT NOT NULL,
+                PRIMARY KEY (draw_id, stratum)
+            )""",
+            """CREATE TABLE draw_selection (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                stratum VARCHAR(16) NOT NULL,
+                position INTEGER NOT NULL,
+                uscc VARCHAR(18) NOT NULL,
+                ticket VARCHAR(96) NOT NULL,
+                PRIMARY KEY (draw_id, stratum, position)
+            )""",
+            "CREATE INDEX ix_draw_selection_uscc ON draw_selection (uscc)",
+            """CREATE TABLE draw_contribution (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                department VARCHAR(32) NOT NULL REFERENCES department (code),
+                commit_hash VARCHAR(64) NOT NULL,
+                secret TEXT,
+                committed_at VARCHAR(32) NOT NULL,
+                revealed_at VARCHAR(32),
+                PRIMARY KEY (draw_id, department)
+            )""",
+            """CREATE TABLE draw_inspector_pool (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                department VARCHAR(32) NOT NULL,
+                position INTEGER NOT NULL,
+                cert_no VARCHAR(32) NOT NULL,
+                ticket VARCHAR(96) NOT NULL,
+                PRIMARY KEY (draw_id, department, position)
+            )""",
+            """CREATE TABLE draw_team (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                uscc VARCHAR(18) NOT NULL,
+                position INTEGER NOT NULL,
+                cert_no VARCHAR(32) NOT NULL,
+                department VARCHAR(32) NOT NULL,
+                PRIMARY KEY (draw_id, uscc, position)
+            )""",
+            """CREATE TABLE draw_replacement (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                seq INTEGER NOT NULL,
+                cert_no VARCHAR(32) NOT NULL,
+                reason VARCHAR(16) NOT NULL,
+                entity VARCHAR(18),
+                note TEXT NOT NULL,
+                replaced_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                PRIMARY KEY (draw_id, seq)
+            )""",
+        ),
+        # 第九条: "抽取产生的被检查对象名单一经锁定不得更改". A draw row may only move
+        # committed → locked or → void, and locked → void (the reason is kept; nothing else changes).
+        sqlite=_frozen(
+            ("draw_stratum", ""), ("draw_selection", ""), ("draw_inspector_pool", ""), ("draw_team", ""),
+            ("draw_replacement", ""), ("draw_contribution", "OLD.revealed_at IS NOT NULL"),
+        )["sqlite"] + (
+            """CREATE TRIGGER draw_no_delete BEFORE DELETE ON draw
+               BEGIN SELECT RAISE(ABORT, 'draw rows are frozen'); END""",
+            """CREATE TRIGGER draw_locked_no_update BEFORE UPDATE ON draw
+               WHEN OLD.state = 'void'
+                 OR (OLD.state = 'locked' AND (NEW.state != 'void'
+                     OR NEW.seed IS NOT OLD.seed OR NEW.population_sha256 IS NOT OLD.population_sha256
+                     OR NEW.parameters IS NOT OLD.parameters OR NEW.locked_at IS NOT OLD.locked_at
+                     OR NEW.task_id IS NOT OLD.task_id OR NEW.attempt IS NOT OLD.attempt))
+                 OR (OLD.state = 'committed' AND (NEW.population_sha256 IS NOT OLD.population_sha256
+                     OR NEW.parameters IS NOT OLD.parameters OR NEW.commitment IS NOT OLD.commitment))
+               BEGIN SELECT RAISE(ABORT, 'a locked draw never changes'); END""",
+        ),
+        postgresql=_frozen(
+            ("draw_stratum", ""), ("draw_selection", ""), ("draw_inspector_pool", ""), ("draw_team", ""),
+            ("draw_replacement", ""), ("draw_contribution", "OLD.revealed_at IS NOT NULL"),
+        )["postgresql"] + (
+            """CREATE TRIGGER draw_no_delete BEFORE DELETE ON draw FOR EACH ROW
+               EXECUTE FUNCTION shuangsuiji_refuse_change()""",
+            """CREATE TRIGGER draw_locked_no_update BEFORE UPDATE ON draw FOR EACH ROW
+               WHEN (OLD.state = 'void'
+                 OR (OLD.state = 'locked' AND (NEW.state != 'void'
+                     OR NEW.seed IS DISTINCT FROM OLD.seed OR NEW.population_sha256 IS DISTINCT FROM OLD.population_sha256
+                     OR NEW.parameters IS DISTINCT FROM OLD.parameters OR NEW.locked_at IS DISTINCT FROM OLD.locked_at
+                     OR NEW.task_id IS DISTINCT FROM OLD.task_id OR NEW.attempt IS DISTINCT FROM OLD.attempt))
+                 OR (OLD.state = 'committed' AND (NEW.population_sha256 IS DISTINCT FROM OLD.population_sha256
+                     OR NEW.parameters IS DISTINCT FROM OLD.parameters OR NEW.commitment IS DISTINCT FROM OLD.commitment)))
+               EXECUTE FUNCTION shuangsuiji_refuse_change()""",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

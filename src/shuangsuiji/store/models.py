@@ -103,3 +103,148 @@ class SchemaMigration(SQLModel, table=True):
     version: int = Field(primary_key=True)
     name: str
     applied_at: str
+
+
+# ---------------------------------------------------------------- 第六条 to 第八条 (migration 2)
+
+
+class Checklist(SQLModel, table=True):
+    """One imported version of the joint checklist 联合清单; versions are never changed."""
+
+    __tablename__ = "checklist"
+    version: str = Field(primary_key=True)
+    title: str
+    content: str  # canonical JSON of the validated checklist
+    source_file: str
+    sha256: str
+    imported_at: str
+    operator: str
+    audit_seq: int
+
+
+class Plan(SQLModel, table=True):
+    """One imported version of a year's plan 年度计划; frozen once published (第七条)."""
+
+    __tablename__ = "plan"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    year: int
+    version: int
+    checklist_version: str = Field(foreign_key="checklist.version")
+    content: str
+    source_file: str
+    sha256: str
+    imported_at: str
+    operator: str
+    audit_seq: int
+    published_at: Optional[str] = None
+
+
+class Task(SQLModel, table=True):
+    """A joint task 联合抽查任务 (第八条), its whole definition frozen when created."""
+
+    __tablename__ = "task"
+    id: str = Field(primary_key=True)
+    year: int
+    name: str
+    plan_id: Optional[int] = Field(default=None, foreign_key="plan.id")
+    plan_task: Optional[str] = None
+    definition: str  # canonical JSON
+    sha256: str
+    created_at: str
+    operator: str
+    audit_seq: int
+
+
+class TaskListEntity(SQLModel, table=True):
+    """An entity of a task's own imported list (第九条: 发起部门也可以自行确定检查对象)."""
+
+    __tablename__ = "task_list_entity"
+    task_id: str = Field(primary_key=True, foreign_key="task.id")
+    uscc: str = Field(primary_key=True)
+    name: str
+    status: str
+    risk_class: Optional[str] = None
+
+
+# ---------------------------------------------------------------- 第九条 to 第十一条 (migration 3)
+
+
+class Draw(SQLModel, table=True):
+    """One draw of a task: committed (population frozen), then locked (seed known), or void."""
+
+    __tablename__ = "draw"
+    id: str = Field(primary_key=True)
+    task_id: str = Field(foreign_key="task.id")
+    attempt: int
+    state: str  # committed | locked | void
+    algorithm: str
+    parameters: str
+    parameters_sha256: str
+    population_sha256: str
+    commitment: Optional[str] = None
+    seed: Optional[str] = None
+    seed_provenance: Optional[str] = None
+    created_at: str
+    locked_at: Optional[str] = None
+    void_reason: Optional[str] = None
+    voided_at: Optional[str] = None
+    operator: str
+
+
+class DrawStratum(SQLModel, table=True):
+    __tablename__ = "draw_stratum"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    stratum: str = Field(primary_key=True)
+    size: int
+    take: int
+    population_sha256: str
+    ids: str  # the frozen population: sorted ids, one per line
+
+
+class DrawSelection(SQLModel, table=True):
+    __tablename__ = "draw_selection"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    stratum: str = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    uscc: str = Field(index=True)
+    ticket: str
+
+
+class DrawContribution(SQLModel, table=True):
+    __tablename__ = "draw_contribution"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    department: str = Field(primary_key=True, foreign_key="department.code")
+    commit_hash: str
+    secret: Optional[str] = None
+    committed_at: str
+    revealed_at: Optional[str] = None
+
+
+class DrawInspectorPool(SQLModel, table=True):
+    __tablename__ = "draw_inspector_pool"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    department: str = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    cert_no: str
+    ticket: str
+
+
+class DrawTeam(SQLModel, table=True):
+    __tablename__ = "draw_team"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    uscc: str = Field(primary_key=True)
+    position: int = Field(primary_key=True)
+    cert_no: str
+    department: str
+
+
+class DrawReplacement(SQLModel, table=True):
+    __tablename__ = "draw_replacement"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    seq: int = Field(primary_key=True)
+    cert_no: str
+    reason: str
+    entity: Optional[str] = None
+    note: str
+    replaced_at: str
+    operator: str
