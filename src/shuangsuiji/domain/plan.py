@@ -11,16 +11,16 @@ functions: no store, no CLI, no file I/O.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from shuangsuiji.domain.draw import allocate
 from shuangsuiji.domain.checklist import (
     Checklist,
     Entry,
@@ -198,26 +198,22 @@ def load_plan(text: str, file: str | None = None) -> Plan:
 # ---------------------------------------------------------------------------------------
 
 
+_DRAW_RULES = {"ceil_min1": "ceil", "floor": "floor", "round_half_up": "round-half-up"}
+
+
 def sample_size(stratum_size: int, ratio: Decimal | str | float, rounding: Rounding = "ceil_min1") -> int:
     """How many entities to draw from a stratum of ``stratum_size`` at ``ratio``.
 
     - ``ceil_min1`` (default): round up; at least 1 when the stratum is non-empty;
     - ``floor``: round down (a small stratum may give 0);
     - ``round_half_up``: nearest whole number, halves up.
-    Never more than the stratum. Exact decimal arithmetic: 200 × 0.035 is 7, not 7.000000001.
+    Never more than the stratum. Exact arithmetic (draw.allocate): 200 × 0.035 is 7, not 7.000000001.
     """
+    if rounding not in _DRAW_RULES:
+        raise ValueError(f"unknown rounding {rounding!r}")
     if stratum_size <= 0:
         return 0
-    exact = Decimal(stratum_size) * Decimal(str(ratio))
-    if rounding == "ceil_min1":
-        k = max(1, math.ceil(exact))
-    elif rounding == "floor":
-        k = math.floor(exact)
-    elif rounding == "round_half_up":
-        k = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    else:
-        raise ValueError(f"unknown rounding {rounding!r}")
-    return max(0, min(k, stratum_size))
+    return allocate(stratum_size, ratio if isinstance(ratio, str | Decimal) else str(ratio), _DRAW_RULES[rounding])
 
 
 # ---------------------------------------------------------------------------------------

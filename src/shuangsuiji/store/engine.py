@@ -52,7 +52,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA journal_mode = WAL")
-        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA temp_store = MEMORY")
         # 128 MiB of page cache: a million-row import inserts into the key index in random
         # order and would otherwise re-read pages from disk (measured: a quarter of the time).

@@ -273,6 +273,12 @@ MIGRATIONS += (
                 department VARCHAR(32) NOT NULL,
                 PRIMARY KEY (draw_id, uscc, position)
             )""",
+            """CREATE TABLE draw_conflict (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                cert_no VARCHAR(32) NOT NULL,
+                uscc VARCHAR(18) NOT NULL,
+                PRIMARY KEY (draw_id, cert_no, uscc)
+            )""",
             """CREATE TABLE draw_replacement (
                 draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
                 seq INTEGER NOT NULL,
@@ -289,7 +295,7 @@ MIGRATIONS += (
         # committed → locked or → void, and locked → void (the reason is kept; nothing else changes).
         sqlite=_frozen(
             ("draw_stratum", ""), ("draw_selection", ""), ("draw_inspector_pool", ""), ("draw_team", ""),
-            ("draw_replacement", ""), ("draw_contribution", "OLD.revealed_at IS NOT NULL"),
+            ("draw_replacement", ""), ("draw_conflict", ""), ("draw_contribution", "OLD.revealed_at IS NOT NULL"),
         )["sqlite"] + (
             """CREATE TRIGGER draw_no_delete BEFORE DELETE ON draw
                BEGIN SELECT RAISE(ABORT, 'draw rows are frozen'); END""",
@@ -305,7 +311,7 @@ MIGRATIONS += (
         ),
         postgresql=_frozen(
             ("draw_stratum", ""), ("draw_selection", ""), ("draw_inspector_pool", ""), ("draw_team", ""),
-            ("draw_replacement", ""), ("draw_contribution", "OLD.revealed_at IS NOT NULL"),
+            ("draw_replacement", ""), ("draw_conflict", ""), ("draw_contribution", "OLD.revealed_at IS NOT NULL"),
         )["postgresql"] + (
             """CREATE TRIGGER draw_no_delete BEFORE DELETE ON draw FOR EACH ROW
                EXECUTE FUNCTION shuangsuiji_refuse_change()""",

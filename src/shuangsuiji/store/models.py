@@ -238,6 +238,15 @@ class DrawTeam(SQLModel, table=True):
     department: str
 
 
+class DrawConflict(SQLModel, table=True):
+    """The declared conflicts (回避) the inspector draw used, frozen with it."""
+
+    __tablename__ = "draw_conflict"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    cert_no: str = Field(primary_key=True)
+    uscc: str = Field(primary_key=True)
+
+
 class DrawReplacement(SQLModel, table=True):
     __tablename__ = "draw_replacement"
     draw_id: str = Field(primary_key=True, foreign_key="draw.id")

@@ -1,0 +1,199 @@
+"""The offline bundle of a draw, and its verification without any store (design.md §3).
+
+A bundle is one JSON document holding everything needed to recompute a draw: the frozen
+population of every stratum, the parameters, the seed and its provenance, the selection
+with tickets, and the inspector pools, teams and replacements. `verify` recomputes all of
+it and names the first difference. docs/verifying.md documents every field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from shuangsuiji.domain.audit import canonical_json
+from shuangsuiji.domain.draw import DuplicateIdError, first_difference, officer_order, sample
+from shuangsuiji.domain.seed import combine, commit_hash
+from shuangsuiji.domain.teams import Assignment, Replacement, TeamDraw, assignment_difference, rebuild_assignment
+
+FORMAT_VERSION = 1
+ALGORITHM = {"name": "consistent_sampler", "version": "1.0.10"}
+
+TOP_KEYS = {
+    "format_version", "algorithm", "draw", "task", "parameters", "parameters_sha256",
+    "population_sha256", "seed", "strata", "inspectors", "audit",
+}
+STRATUM_KEYS = {"name", "ratio", "size", "take", "population_sha256", "population", "selected"}
+SEED_KEYS = {"value", "provenance", "commitment", "contributions"}
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def population_digest(ids: list[str]) -> str:
+    """SHA-256 of the stratum's ids, sorted (code-point order), one per line, no final newline."""
+    return sha256_text("\n".join(sorted(ids)))
+
+
+def combined_digest(digests: dict[str, str]) -> str:
+    """The population's digest: SHA-256 of the canonical JSON {stratum: digest}."""
+    return sha256_text(canonical_json(digests))
+
+
+def parameters_digest(parameters: dict) -> str:
+    return sha256_text(canonical_json(parameters))
+
+
+def entities_in_order(strata: list[dict]) -> list[str]:
+    """Drawn entities in draw order: strata by name, each in ticket order."""
+    return [s["id"] for stratum in sorted(strata, key=lambda x: x["name"]) for s in stratum["selected"]]
+
+
+def team_draw(seed: str, inspectors: dict) -> TeamDraw:
+    return TeamDraw(
+        seed=seed,
+        initiating=inspectors["initiating"],
+        pools={d: [o["id"] for o in pool] for d, pool in inspectors["pools"].items()},
+        cooperating=inspectors["cooperating"],
+        applicable=inspectors.get("applicable", {}),
+        conflicts=frozenset((o, e) for o, e in inspectors["conflicts"]),
+        per_department=inspectors["per_department"],
+    )
+
+
+class Mismatch(Exception):
+    """The first difference found; ``field`` names where, ``message`` says what."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def verify(bundle: Any, take_for=None) -> None:
+    """Recompute everything in the bundle; raise Mismatch at the first difference.
+
+    ``take_for(size, ratio, rounding)`` is the task's rounding rule (plan.sample_size).
+    """
+    if take_for is None:
+        from shuangsuiji.domain.plan import sample_size as take_for
+    if not isinstance(bundle, dict):
+        raise Mismatch("bundle", "not a JSON object")
+    _keys("bundle", bundle, TOP_KEYS)
+    if bundle["format_version"] != FORMAT_VERSION:
+        raise Mismatch("format_version", f"expected {FORMAT_VERSION}, found {bundle['format_version']!r}")
+    if bundle["algorithm"] != ALGORITHM:
+        raise Mismatch("algorithm", f"expected {ALGORITHM}, found {bundle['algorithm']!r}")
+    seed = _seed(bundle)
+    parameters = bundle["parameters"]
+    if parameters_digest(parameters) != bundle["parameters_sha256"]:
+        raise Mismatch("parameters_sha256", "does not match the parameters")
+    strata = bundle["strata"]
+    if not isinstance(strata, list) or not strata:
+        raise Mismatch("strata", "must be a non-empty list")
+    names = [s.get("name") if isinstance(s, dict) else None for s in strata]
+    if names != sorted(names, key=str) or len(set(names)) != len(names):
+        raise Mismatch("strata", f"names must be unique and in order, found {names}")
+    rounding = parameters["rounding"]
+    declared = {p["name"]: p for p in parameters["strata"]}
+    owner: dict[str, str] = {}
+    digests = {}
+    for stratum in strata:
+        name = stratum["name"]
+        where = f"strata[{name}]"
+        _keys(where, stratum, STRATUM_KEYS)
+        ids = stratum["population"]
+        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+            raise Mismatch(f"{where}.population", "must be a list of ids (text)")
+        for x in ids:
+            if x in owner:
+                other = owner[x]
+                raise Mismatch(f"{where}.population", f"id {x} appears twice" + ("" if other == name else f" (also in stratum {other})"))
+            owner[x] = name
+        digest = population_digest(ids)
+        digests[name] = digest
+        if digest != stratum["population_sha256"]:
+            raise Mismatch(f"{where}.population_sha256", "does not match the population")
+        if len(ids) != stratum["size"]:
+            raise Mismatch(f"{where}.size", f"expected {len(ids)}, found {stratum['size']}")
+        expected_take = take_for(len(ids), stratum["ratio"], rounding)
+        if stratum["take"] != expected_take:
+            raise Mismatch(f"{where}.take", f"the ratio {stratum['ratio']} ({rounding}) gives {expected_take}, found {stratum['take']}")
+        frozen = declared.get(name)
+        if frozen != {k: stratum[k] for k in ("name", "ratio", "size", "take", "population_sha256")}:
+            raise Mismatch(f"{where}", "differs from the frozen parameters")
+        try:
+            recomputed = sample(ids, seed, stratum["take"])
+        except DuplicateIdError as exc:
+            raise Mismatch(f"{where}.population", str(exc)) from None
+        difference = first_difference(stratum["selected"], recomputed, label=f"{where}.selected")
+        if difference:
+            field, _, message = difference.partition(": ")
+            raise Mismatch(field, message)
+    if set(declared) != set(digests):
+        raise Mismatch("parameters.strata", f"names {sorted(declared)} differ from the bundle's {sorted(digests)}")
+    if combined_digest(digests) != bundle["population_sha256"]:
+        raise Mismatch("population_sha256", "does not match the strata's populations")
+    commitment = bundle["seed"]["commitment"]
+    if commitment is not None:
+        for key, value in (("population_sha256", bundle["population_sha256"]), ("parameters_sha256", bundle["parameters_sha256"])):
+            if commitment.get(key) != value:
+                raise Mismatch(f"seed.commitment.{key}", "the draw's population or parameters changed after the commitment")
+    if bundle["inspectors"] is not None:
+        _inspectors(bundle, seed)
+
+
+def _keys(where: str, value: Any, expected: set[str]) -> None:
+    if not isinstance(value, dict):
+        raise Mismatch(where, "not a JSON object")
+    missing, extra = sorted(expected - set(value)), sorted(set(value) - expected)
+    if missing:
+        raise Mismatch(where, f"missing field(s) {', '.join(missing)}")
+    if extra:
+        raise Mismatch(where, f"unexpected field(s) {', '.join(extra)}")
+
+
+def _seed(bundle: dict) -> str:
+    record = bundle["seed"]
+    _keys("seed", record, SEED_KEYS)
+    value = record["value"]
+    if not isinstance(value, str) or not value:
+        raise Mismatch("seed.value", "must be non-empty text")
+    if record["commitment"] is None:
+        return value
+    parts = []
+    for i, c in enumerate(record["contributions"]):
+        if commit_hash(c["secret"]) != c["commit"]:
+            raise Mismatch(f"seed.contributions[{i}]", f"department {c['department']}'s secret does not match its commitment")
+        parts.append(("department", c["department"], c["secret"]))
+    for part in record["provenance"].get("public_parts", []):
+        parts.append((part["kind"], part["label"], part["value"]))
+    sources = sorted((s["kind"], s["label"]) for s in record["commitment"]["sources"])
+    if sorted((k, l) for k, l, _ in parts) != sources:
+        raise Mismatch("seed.provenance", "the revealed parts are not the committed sources")
+    if combine(parts) != value:
+        raise Mismatch("seed.value", "is not the canonical combination of the revealed parts")
+    return value
+
+
+def _inspectors(bundle: dict, seed: str) -> None:
+    inspectors = bundle["inspectors"]
+    _keys("inspectors", inspectors, {"initiating", "cooperating", "per_department", "pools", "conflicts", "assignment", "replacements", "teams"})
+    for department, pool in inspectors["pools"].items():
+        recomputed = officer_order([o["id"] for o in pool], seed, department)
+        difference = first_difference(pool, recomputed, label=f"inspectors.pools[{department}]")
+        if difference:
+            field, _, message = difference.partition(": ")
+            raise Mismatch(field, message)
+    draw = team_draw(seed, inspectors)
+    entities = entities_in_order(bundle["strata"])
+    initial = Assignment.from_dict(inspectors["assignment"])
+    difference = assignment_difference(initial, rebuild_assignment(entities, draw, []))
+    if difference:
+        raise Mismatch("inspectors.assignment", difference)
+    replacements = [Replacement(r["officer"], r["reason"], r.get("entity"), r.get("note", "")) for r in inspectors["replacements"]]
+    final = Assignment.from_dict(inspectors["teams"])
+    difference = assignment_difference(final, rebuild_assignment(entities, draw, replacements))
+    if difference:
+        raise Mismatch("inspectors.teams", difference)
