@@ -1,0 +1,278 @@
+"""`shuangsuiji draws` and `shuangsuiji verify`: seeded, locked, verifiable draws (第九条 to 第十一条)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from shuangsuiji.cli import context, output
+from shuangsuiji.cli.options import Json, Yes
+from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.i18n import t
+
+app = typer.Typer(help=t("随机抽取检查对象和执法人员，锁定名单，导出可离线复核的证据包（第九条至第十一条）",
+                         "Draw entities and officers, lock the list, export a bundle anyone can re-verify (第九条 to 第十一条)"),
+                  no_args_is_help=True)
+
+TaskArg = Annotated[str, typer.Argument(help=t("任务编号", "task id"), show_default=False)]
+DrawArg = Annotated[str, typer.Argument(help=t("抽取编号（如 2026-01-D1）", "draw id (e.g. 2026-01-D1)"), show_default=False)]
+
+STRATA = [("name", "信用风险分类", "risk class"), ("ratio", "比例", "ratio"), ("size", "范围内", "in scope"),
+          ("take", "应抽", "to draw"), ("selected", "已抽", "drawn")]
+
+
+@app.command("commit", help=t(
+    "冻结检查对象范围和参数并记录承诺的种子来源（未来的公共信标轮次、掷骰日期、各部门秘密），之后才能抽取",
+    "Freeze population and parameters and commit to the seed sources (a future beacon round, dice on a date, "
+    "departments' secrets) before anyone can know the seed"))
+def commit(
+    task: TaskArg,
+    beacon: Annotated[Optional[str], typer.Option("--beacon", help=t("将使用的未来公共信标，如 'drand quicknet round 12345678'", "the future public beacon to use, e.g. 'drand quicknet round 12345678'"))] = None,
+    dice: Annotated[Optional[str], typer.Option("--dice", help=t("掷骰仪式（日期、见证人）", "the dice ceremony (date, witnesses)"))] = None,
+    department: Annotated[Optional[list[str]], typer.Option("--department", help=t("提供秘密的部门，可重复", "a department that contributes a secret, repeatable"))] = None,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import draws
+
+    sources = ([{"kind": "beacon", "label": beacon}] if beacon else []) + ([{"kind": "dice", "label": dice}] if dice else [])
+    sources += [{"kind": "department", "label": d.upper()} for d in department or []]
+    with context.writing() as conn:
+        result = draws.commit(conn, task, sources, context.settings.who())
+    if as_json:
+        output.emit_json(result)
+        return
+    output.info(t(f"已承诺 {result['draw']}：范围摘要 {result['commitment']['population_sha256'][:16]}…，"
+                  f"参数摘要 {result['commitment']['parameters_sha256'][:16]}…",
+                  f"Committed {result['draw']}: population {result['commitment']['population_sha256'][:16]}…, "
+                  f"parameters {result['commitment']['parameters_sha256'][:16]}…"))
+    output.table(result["strata"], STRATA[:4])
+
+
+@app.command("contribute", help=t("部门提交其秘密的 SHA-256 承诺", "A department commits to its secret by SHA-256"))
+def contribute(
+    task: TaskArg,
+    dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
+    commit_hash: Annotated[str, typer.Option("--commit", help=t("秘密的 SHA-256（64 位十六进制）", "SHA-256 of the secret (64 hex digits)"), show_default=False)],
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import draws
+
+    with context.writing() as conn:
+        result = draws.contribute(conn, task, dept, commit_hash, context.settings.who())
+    output.emit_json(result) if as_json else output.info(t(f"已记录 {result['department']} 的承诺", f"Recorded {result['department']}'s commitment"))
+
+
+@app.command("reveal", help=t("部门揭示其秘密（须与承诺的哈希一致）", "A department reveals its secret (must match its commitment)"))
+def reveal(
+    task: TaskArg,
+    dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
+    secret: Annotated[str, typer.Option("--secret", help=t("秘密原文", "the secret"), show_default=False)],
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import draws
+
+    with context.writing() as conn:
+        result = draws.reveal(conn, task, dept, secret, context.settings.who())
+    output.emit_json(result) if as_json else output.info(t(f"{result['department']} 的秘密与承诺一致，已记录", f"{result['department']}'s secret matches its commitment; recorded"))
+
+
+@app.command("run", help=t(
+    "冻结范围、取得种子、抽取并锁定——一个事务完成；之前无法看到任何种子会抽中谁",
+    "Freeze, obtain the seed, draw and LOCK in one transaction; no one sees what a seed draws before this"))
+def run(
+    task: TaskArg,
+    seed: Annotated[Optional[str], typer.Option("--seed", help=t("种子文本（如见证下掷出的 20 位以上骰子数字）；默认由系统安全随机数生成 256 位", "seed text (e.g. 20+ dice digits rolled before witnesses); default: 256 bits from the OS CSPRNG"))] = None,
+    beacon_value: Annotated[Optional[str], typer.Option("--beacon-value", help=t("承诺的公共信标的值", "the committed beacon's value"))] = None,
+    dice_value: Annotated[Optional[str], typer.Option("--dice", help=t("承诺的掷骰结果（数字）", "the committed dice digits"))] = None,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import draws
+
+    with context.writing() as conn:
+        result = draws.run(conn, task, operator=context.settings.who(), seed=seed, beacon_value=beacon_value, dice=dice_value)
+    if as_json:
+        output.emit_json(result)
+        return
+    output.info(t(f"已抽取并锁定 {result['draw']}（种子 {result['seed']}）", f"Drawn and locked {result['draw']} (seed {result['seed']})"))
+    output.table(result["strata"], STRATA)
+    output.info(t(f"查看名单：shuangsuiji draws show {result['draw']}", f"See the list: shuangsuiji draws show {result['draw']}"))
+
+
+@app.command("void", help=t("作废一次抽取（保留在日志、列表和报告中，须说明理由）", "Void a draw (it stays in the log, lists and reports, with the reason)"))
+def void(
+    draw: DrawArg,
+    reason: Annotated[str, typer.Option("--reason", help=t("作废理由", "why"), show_default=False)],
+    yes: Yes = False,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import draws
+
+    context.confirm(t(f"作废 {draw}？", f"Void {draw}?"), yes)
+    with context.writing() as conn:
+        result = draws.void(conn, draw, reason, context.settings.who())
+    output.emit_json(result) if as_json else output.info(t(f"{draw} 已作废：{result['reason']}", f"{draw} is void: {result['reason']}"))
+
+
+@app.command("list", help=t("列出抽取（含已作废的）", "List draws (void ones included)"))
+def list_(
+    task: Annotated[Optional[str], typer.Option("--task", help=t("只列出此任务", "only this task"))] = None,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import draws
+
+    with context.reading() as conn:
+        rows = draws.list_draws(conn, task)
+    if as_json:
+        output.emit_json(rows)
+    else:
+        output.table(rows, [("id", "抽取", "draw"), ("state", "状态", "state"), ("population", "范围", "population"),
+                            ("selected", "抽中", "drawn"), ("team_members", "人员", "officers"), ("replacements", "更换", "replaced"),
+                            ("locked_at", "锁定时间", "locked at"), ("void_reason", "作废理由", "void reason")])
+
+
+@app.command("show", help=t("显示锁定的名单（含每个对象的号签）和检查小组", "Show the locked list (with each entity's ticket) and the teams"))
+def show(draw: DrawArg, as_json: Json = False) -> None:
+    from shuangsuiji.domain.draw import short_ticket
+    from shuangsuiji.services import draws
+
+    with context.reading() as conn:
+        data = draws.show(conn, draw)
+    if as_json:
+        output.emit_json(data)
+        return
+    output.record(data, [("id", "抽取", "draw"), ("task_id", "任务", "task"), ("state", "状态", "state"), ("seed", "种子", "seed"),
+                         ("locked_at", "锁定时间", "locked at"), ("void_reason", "作废理由", "void reason"),
+                         ("population_sha256", "范围摘要", "population SHA-256")])
+    teams = {t_["entity"]: t_["members"] for t_ in data["teams"]}
+    rows = [{**s, "short": short_ticket(s["ticket"]), "team": "、".join(m["officer"] for m in teams.get(s["uscc"], []))}
+            for s in data["selected"]]
+    output.table(rows, [("uscc", "统一社会信用代码", "code"), ("name", "名称", "name"), ("stratum", "风险分类", "class"),
+                        ("position", "序", "#"), ("short", "号签", "ticket"), ("team", "检查小组（首位为组长）", "team (leader first)")])
+
+
+@app.command("dispatch", help=t("导出某执行部门的名单（第九条：下发至任务执行部门）", "Export one executing department's list (第九条)"))
+def dispatch(
+    draw: DrawArg,
+    dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
+    out: Annotated[Path, typer.Option("-o", "--output", help=t("输出文件 .xlsx 或 .csv", "output .xlsx or .csv"), show_default=False)],
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import draws
+    from shuangsuiji.cli import tables
+
+    with context.reading() as conn:
+        rows = draws.dispatch_rows(conn, draw, dept)
+    columns = [("no", "序号", "no"), ("uscc", "统一社会信用代码", "code"), ("name", "名称", "name"), ("region", "所属区域", "region"),
+               ("address", "住所", "address"), ("risk_class", "信用风险分类", "risk class"), ("items", "本部门抽查事项", "items"),
+               ("leader", "组长", "leader"), ("officers", "本部门执法人员", "officers"), ("team", "检查小组", "team")]
+    tables.write(out, rows, columns, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
+    result = {"draw": draw, "department": dept.upper(), "file": str(out), "rows": len(rows)}
+    output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（{len(rows)} 行）", f"Wrote {out} ({len(rows)} rows)"))
+
+
+@app.command("inspectors", help=t(
+    "为每个执行部门抽取执法人员并组成检查小组（组长来自发起部门，回避，工作量均衡），并锁定",
+    "Draw each executing department's officers and form the teams (leader from the initiating department, "
+    "recusals, balanced load), locked"))
+def inspectors(draw: DrawArg, as_json: Json = False) -> None:
+    from shuangsuiji.services import draws
+
+    with context.writing() as conn:
+        result = draws.assign_inspectors(conn, draw, context.settings.who())
+    if as_json:
+        output.emit_json(result)
+        return
+    output.table([{"entity": t_["entity"], "team": "、".join(m["officer"] for m in t_["members"])} for t_ in result["teams"]],
+                 [("entity", "检查对象", "entity"), ("team", "检查小组（首位为组长）", "team (leader first)")])
+    output.info(t("工作量：", "loads: ") + "，".join(f"{k} {v}" for k, v in result["loads"].items()))
+
+
+@app.command("replace", help=t("因岗位调整、工作、健康、回避等原因更换执法人员（第十一条），按号签顺延", "Replace an officer for a recorded reason (第十一条): the next eligible ticket"))
+def replace(
+    draw: DrawArg,
+    officer: Annotated[str, typer.Option("--officer", help=t("被更换者的执法证号", "certificate of the officer leaving"), show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="岗位调整|工作|健康|回避|其他", show_default=False)],
+    entity: Annotated[Optional[str], typer.Option("--entity", help=t("只在此检查对象的小组中更换", "only in this entity's team"))] = None,
+    note: Annotated[str, typer.Option("--note", help=t("说明", "note"))] = "",
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.domain.directory import normalise_uscc
+    from shuangsuiji.services import draws
+
+    with context.writing() as conn:
+        result = draws.replace(conn, draw, officer, reason, operator=context.settings.who(),
+                               entity=normalise_uscc(entity) if entity else None, note=note)
+    if as_json:
+        output.emit_json(result)
+        return
+    for e, new in result["successors"].items():
+        output.info(t(f"{e}：{result['officer']} → {'、'.join(new)}", f"{e}: {result['officer']} → {', '.join(new)}"))
+
+
+@app.command("export", help=t("导出自包含的 JSON 证据包，供离线复核", "Export the self-contained JSON bundle for offline verification"))
+def export(
+    draw: DrawArg,
+    out: Annotated[Path, typer.Option("-o", "--output", help=t("输出 bundle.json", "output bundle.json"), show_default=False)],
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.domain.audit import canonical_json
+    from shuangsuiji.domain.bundle import sha256_text
+    from shuangsuiji.services import draws
+
+    with context.reading() as conn:
+        data = draws.export_bundle(conn, draw)
+    body = json.dumps(data, ensure_ascii=False, indent=1)
+    out.write_text(body + "\n", encoding="utf-8")
+    result = {"draw": draw, "file": str(out), "sha256": sha256_text(body + "\n"), "content_sha256": sha256_text(canonical_json(data))}
+    output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（SHA-256 {result['sha256']}）", f"Wrote {out} (SHA-256 {result['sha256']})"))
+
+
+@app.command("verify", help=t("从存储重新计算一次抽取并核对（与 shuangsuiji verify 相同）", "Recompute a draw from the store and compare (as `shuangsuiji verify` does)"))
+def verify_stored(draw: DrawArg, as_json: Json = False) -> None:
+    from shuangsuiji.services import draws
+
+    with context.reading() as conn:
+        result = draws.verify_stored(conn, draw)
+    _report(result, as_json)
+
+
+def verify_bundle(
+    bundle: Annotated[Path, typer.Argument(help=t("证据包 bundle.json", "the bundle.json"), show_default=False)],
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.domain import bundle as bundles
+
+    try:
+        data = json.loads(bundle.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"无法读取 {bundle}：{exc.strerror}", f"Cannot read {bundle}: {exc.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{bundle} 不是有效的 JSON：{exc}", f"{bundle} is not valid JSON: {exc}", code=ExitCode.PROBLEMS) from None
+    draw_id = data.get("draw", {}).get("id") if isinstance(data, dict) and isinstance(data.get("draw"), dict) else None
+    try:
+        bundles.verify(data)
+        result = {"ok": True, "draw": draw_id}
+    except bundles.Mismatch as exc:
+        result = {"ok": False, "draw": draw_id, "field": exc.field, "message": exc.message}
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # malformed: a field missing deep inside
+        result = {"ok": False, "draw": draw_id, "field": "bundle", "message": f"malformed bundle: {exc!r}"}
+    _report(result, as_json)
+
+
+VERIFY_HELP = t("离线复核证据包：不需要存储，重新计算全部号签、名单和小组；一致退出 0，否则 3 并指出第一处差异",
+                "Verify a bundle offline: no store needed; recomputes every ticket, the list and the teams; exit 0, or 3 naming the first difference")
+
+
+def _report(result: dict, as_json: bool) -> None:
+    if as_json:
+        output.emit_json(result)
+    elif result["ok"]:
+        output.info(t(f"复核通过：{result['draw']} 的抽取结果可由种子和范围完全重现。",
+                      f"Verified: {result['draw']} is exactly reproduced from its seed and population."))
+    else:
+        output.error(t(f"复核不通过：{result['field']}：{result['message']}", f"verification failed: {result['field']}: {result['message']}"))
+    if not result["ok"]:
+        raise typer.Exit(ExitCode.PROBLEMS)

@@ -1,0 +1,716 @@
+"""Draws of a task (第九条 to 第十一条): freeze, commit, seed, draw, lock; inspectors; bundles.
+
+The order of operations is what makes a draw fair: the population and parameters are frozen
+and hashed first; only then is the seed obtained; the draw is computed and locked in the same
+transaction that records it. Nothing here shows which entities a seed would draw without
+recording and locking that draw (design.md: no seed shopping).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from shuangsuiji.domain import bundle as bundles
+from shuangsuiji.domain import seed as seeds
+from shuangsuiji.domain.audit import canonical_json, utc_now
+from shuangsuiji.domain.directory import AVAILABLE_STATUS
+from shuangsuiji.domain.draw import officer_order, sample
+from shuangsuiji.domain.plan import sample_size
+from shuangsuiji.domain.teams import REPLACEMENT_REASONS, Assignment, AssignmentError, Replacement, TeamDraw, assign_teams, rebuild_assignment
+from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.services import audit, tasks
+
+# 第十一条 reasons as users type them → the keys recorded in bundles.
+REASON_KEYS = {
+    "岗位调整": "post_change", "工作": "work", "工作原因": "work", "健康": "health", "健康原因": "health",
+    "回避": "conflict", "其他": "other", "其他特殊情况": "other", **{k: k for k in REPLACEMENT_REASONS},
+}
+
+
+@dataclass
+class Frozen:
+    """A task's population and parameters at one moment, with their digests."""
+
+    strata: dict[str, list[str]]
+    parameters: dict
+    parameters_sha256: str
+    population_sha256: str
+
+
+def freeze(conn: Connection, task: dict) -> Frozen:
+    """Compute the task's population now (第九条) and the parameters that decide the draw."""
+    definition = task["definition"]
+    pop = tasks.population(conn, task)
+    rounding = definition["rounding"]
+    rows, digests = [], {}
+    for name in sorted(pop.strata):
+        ids = pop.strata[name]
+        digests[name] = bundles.population_digest(ids)
+        ratio = definition["ratios"][name]
+        rows.append({
+            "name": name, "ratio": ratio, "size": len(ids),
+            "take": sample_size(len(ids), ratio, rounding), "population_sha256": digests[name],
+        })
+    if not any(r["size"] for r in rows):
+        raise UserError(
+            f"任务 {task['id']} 的抽查范围内没有可抽取的检查对象（{pop.excluded}）",
+            f"Task {task['id']} has an empty population (excluded: {pop.excluded})",
+        )
+    parameters = {
+        "task": {"id": task["id"], "definition_sha256": task["sha256"]},
+        "rounding": rounding,
+        "strata": rows,
+        "excluded": pop.excluded,
+    }
+    return Frozen(pop.strata, parameters, bundles.parameters_digest(parameters), bundles.combined_digest(digests))
+
+
+# ---------------------------------------------------------------- reading draws
+
+
+def _draw_row(conn: Connection, draw_id: str) -> dict:
+    row = conn.execute(text("SELECT * FROM draw WHERE id = :d"), {"d": draw_id}).first()
+    if row is None:
+        raise UserError(f"没有抽取记录 {draw_id}", f"No draw {draw_id}")
+    return _draw_json(row._mapping)
+
+
+def _draw_json(row) -> dict:
+    out = dict(row)
+    for key in ("parameters", "commitment", "seed_provenance"):
+        out[key] = json.loads(out[key]) if out[key] else None
+    return out
+
+
+def _open_draw(conn: Connection, task_id: str) -> dict | None:
+    """The task's current draw that is not void (committed or locked), if any."""
+    row = conn.execute(
+        text("SELECT * FROM draw WHERE task_id = :t AND state != 'void' ORDER BY attempt DESC LIMIT 1"), {"t": task_id}
+    ).first()
+    return _draw_json(row._mapping) if row else None
+
+
+def _strata(conn: Connection, draw_id: str) -> dict[str, list[str]]:
+    rows = conn.execute(text("SELECT stratum, ids FROM draw_stratum WHERE draw_id = :d ORDER BY stratum"), {"d": draw_id})
+    return {name: (ids.split("\n") if ids else []) for name, ids in rows}
+
+
+def selection(conn: Connection, draw_id: str) -> list[dict]:
+    """The locked list in draw order (strata by name, then ticket order), with names."""
+    rows = conn.execute(
+        text(
+            "SELECT s.stratum, s.position, s.uscc, s.ticket, COALESCE(e.name, l.name) AS name, "
+            "e.region, e.address FROM draw_selection s JOIN draw d ON d.id = s.draw_id "
+            "LEFT JOIN entity e ON e.uscc = s.uscc "
+            "LEFT JOIN task_list_entity l ON l.task_id = d.task_id AND l.uscc = s.uscc "
+            "WHERE s.draw_id = :d ORDER BY s.stratum, s.position"
+        ),
+        {"d": draw_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+# ---------------------------------------------------------------- commit, contribute, reveal
+
+
+def _new_draw(conn: Connection, task: dict, frozen: Frozen, operator: str, commitment: dict | None) -> str:
+    attempt = conn.execute(text("SELECT COALESCE(MAX(attempt), 0) + 1 FROM draw WHERE task_id = :t"), {"t": task["id"]}).scalar_one()
+    draw_id = f"{task['id']}-D{attempt}"
+    conn.execute(
+        text(
+            "INSERT INTO draw (id, task_id, attempt, state, algorithm, parameters, parameters_sha256, population_sha256, "
+            "commitment, created_at, operator) VALUES (:id, :task, :attempt, 'committed', :alg, :params, :psha, :popsha, "
+            ":commitment, :now, :op)"
+        ),
+        {
+            "id": draw_id, "task": task["id"], "attempt": attempt,
+            "alg": f"{bundles.ALGORITHM['name']}-{bundles.ALGORITHM['version']}",
+            "params": canonical_json(frozen.parameters), "psha": frozen.parameters_sha256,
+            "popsha": frozen.population_sha256,
+            "commitment": canonical_json(commitment) if commitment is not None else None,
+            "now": utc_now(), "op": operator,
+        },
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO draw_stratum (draw_id, stratum, size, take, population_sha256, ids) VALUES "
+        + ("(?, ?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s, %s)"),
+        [
+            (draw_id, s["name"], s["size"], s["take"], s["population_sha256"], "\n".join(frozen.strata[s["name"]]))
+            for s in frozen.parameters["strata"]
+        ],
+    )
+    return draw_id
+
+
+def _refuse_if_drawn(conn: Connection, task_id: str) -> dict | None:
+    current = _open_draw(conn, task_id)
+    if current and current["state"] == "locked":
+        raise UserError(
+            f"任务 {task_id} 已有锁定的抽取结果 {current['id']}，不能重抽（如确需重抽，先用 draws void 作废并说明理由）。",
+            f"Task {task_id} already has a locked draw {current['id']}; it is never re-drawn "
+            "(void it first with `draws void`, giving the reason, if a new draw is truly needed).",
+            code=ExitCode.BUSY,
+        )
+    return current
+
+
+def commit(conn: Connection, task_id: str, sources: list[dict], operator: str) -> dict:
+    """Freeze population and parameters and record which seed sources will be used."""
+    task = tasks.get_task(conn, task_id)
+    current = _refuse_if_drawn(conn, task_id)
+    if current:
+        raise UserError(
+            f"任务 {task_id} 已有承诺 {current['id']}，等待抽取（或先作废）。",
+            f"Task {task_id} already has a commitment {current['id']} waiting to be drawn (or void it first).",
+            code=ExitCode.BUSY,
+        )
+    if not sources:
+        raise UserError("至少需要一个种子来源（--beacon、--dice 或 --department）",
+                        "Give at least one seed source (--beacon, --dice or --department)", code=ExitCode.USAGE)
+    seen = set()
+    for s in sources:
+        key = (s["kind"], s["label"])
+        if key in seen:
+            raise UserError(f"种子来源重复：{key}", f"Seed source given twice: {key}", code=ExitCode.USAGE)
+        seen.add(key)
+    frozen = freeze(conn, task)
+    committed_at = utc_now()
+    commitment = {
+        "population_sha256": frozen.population_sha256,
+        "parameters_sha256": frozen.parameters_sha256,
+        "sources": sorted(sources, key=lambda s: (s["kind"], s["label"])),
+        "committed_at": committed_at,
+    }
+    draw_id = _new_draw(conn, task, frozen, operator, commitment)
+    entry = audit.append(conn, operator, "draws commit", {"draw": draw_id, "task": task_id, "commitment": commitment})
+    return {"draw": draw_id, "task": task_id, "commitment": commitment, "strata": frozen.parameters["strata"], "audit_seq": entry.seq}
+
+
+def _committed(conn: Connection, task_id: str) -> dict:
+    current = _refuse_if_drawn(conn, task_id)
+    if current is None or current["commitment"] is None:
+        raise UserError(f"任务 {task_id} 没有待抽取的承诺（先运行 draws commit）",
+                        f"Task {task_id} has no commitment waiting (run `draws commit` first)")
+    return current
+
+
+def contribute(conn: Connection, task_id: str, department: str, commit_hex: str, operator: str) -> dict:
+    """A department commits to its secret by hash before anything is revealed."""
+    draw = _committed(conn, task_id)
+    department = department.upper()
+    labels = {s["label"] for s in draw["commitment"]["sources"] if s["kind"] == "department"}
+    if department not in labels:
+        raise UserError(f"部门 {department} 不在承诺的种子来源中", f"Department {department} is not a committed seed source")
+    commit_hex = commit_hex.lower()
+    if not seeds.is_commit_hash(commit_hex):
+        raise UserError("--commit 应为 64 位十六进制 SHA-256", "--commit must be a 64-hex-digit SHA-256", code=ExitCode.USAGE)
+    exists = conn.execute(text("SELECT 1 FROM draw_contribution WHERE draw_id = :d AND department = :c"),
+                          {"d": draw["id"], "c": department}).first()
+    if exists:
+        raise UserError(f"部门 {department} 已提交承诺", f"Department {department} has already committed", code=ExitCode.BUSY)
+    conn.execute(
+        text("INSERT INTO draw_contribution (draw_id, department, commit_hash, committed_at) VALUES (:d, :c, :h, :t)"),
+        {"d": draw["id"], "c": department, "h": commit_hex, "t": utc_now()},
+    )
+    entry = audit.append(conn, operator, "draws contribute", {"draw": draw["id"], "department": department, "commit": commit_hex})
+    return {"draw": draw["id"], "department": department, "commit": commit_hex, "audit_seq": entry.seq}
+
+
+def reveal(conn: Connection, task_id: str, department: str, secret: str, operator: str) -> dict:
+    draw = _committed(conn, task_id)
+    department = department.upper()
+    row = conn.execute(
+        text("SELECT commit_hash, revealed_at FROM draw_contribution WHERE draw_id = :d AND department = :c"),
+        {"d": draw["id"], "c": department},
+    ).first()
+    if row is None:
+        raise UserError(f"部门 {department} 尚未提交承诺", f"Department {department} has not committed yet")
+    if row.revealed_at:
+        raise UserError(f"部门 {department} 已揭示", f"Department {department} has already revealed", code=ExitCode.BUSY)
+    if seeds.commit_hash(secret) != row.commit_hash:
+        raise UserError(
+            f"部门 {department} 揭示的秘密与其承诺的哈希不符",
+            f"Department {department}'s revealed secret does not match its committed hash",
+            code=ExitCode.PROBLEMS,
+        )
+    conn.execute(
+        text("UPDATE draw_contribution SET secret = :s, revealed_at = :t WHERE draw_id = :d AND department = :c"),
+        {"s": secret, "t": utc_now(), "d": draw["id"], "c": department},
+    )
+    entry = audit.append(conn, operator, "draws reveal", {"draw": draw["id"], "department": department})
+    return {"draw": draw["id"], "department": department, "audit_seq": entry.seq}
+
+
+# ---------------------------------------------------------------- run
+
+
+def run(
+    conn: Connection,
+    task_id: str,
+    *,
+    operator: str,
+    seed: str | None = None,
+    beacon_value: str | None = None,
+    dice: str | None = None,
+) -> dict:
+    """Draw and lock in one transaction: freeze (or check the commitment), seed, draw, lock."""
+    task = tasks.get_task(conn, task_id)
+    current = _refuse_if_drawn(conn, task_id)
+    if current and current["commitment"] is not None:
+        if seed is not None:
+            raise UserError(
+                "该任务已承诺种子来源，不能再用 --seed 指定种子。",
+                "This task's seed sources are committed; --seed cannot replace them.",
+                code=ExitCode.USAGE,
+            )
+        draw_id = current["id"]
+        now = freeze(conn, task)
+        committed = current["commitment"]
+        for key, value in (("population_sha256", now.population_sha256), ("parameters_sha256", now.parameters_sha256)):
+            if committed[key] != value:
+                what = ("检查对象范围", "population") if key.startswith("population") else ("抽取参数", "parameters")
+                raise UserError(
+                    f"承诺之后{what[0]}已变化，拒绝抽取（作废 {draw_id} 后重新承诺）。",
+                    f"The {what[1]} changed since the commitment; refusing to draw (void {draw_id} and commit again).",
+                    code=ExitCode.PROBLEMS,
+                )
+        value, provenance = _committed_seed(conn, draw_id, committed, beacon_value, dice)
+        strata = _strata(conn, draw_id)
+        parameters = current["parameters"]
+    else:
+        if current is not None:  # a committed draw without commitment cannot exist; be safe
+            raise UserError(f"{current['id']} 状态异常", f"{current['id']} is in an unexpected state")
+        if beacon_value or dice:
+            raise UserError("没有承诺时不能用 --beacon-value / --dice（先 draws commit）",
+                            "--beacon-value / --dice need a commitment first (`draws commit`)", code=ExitCode.USAGE)
+        frozen = freeze(conn, task)
+        draw_id = _new_draw(conn, task, frozen, operator, None)
+        if seed is not None:
+            if not seed.strip():
+                raise UserError("--seed 不能为空", "--seed must not be empty", code=ExitCode.USAGE)
+            value, provenance = seed, {"kind": "given"}
+        else:
+            value, provenance = seeds.random_seed(), {"kind": "csprng", "bits": 256}
+        strata = frozen.strata
+        parameters = frozen.parameters
+    rows, counts = [], {}
+    for stratum in parameters["strata"]:
+        chosen = sample(strata[stratum["name"]], value, stratum["take"])
+        counts[stratum["name"]] = len(chosen)
+        rows += [(draw_id, stratum["name"], i, s.id, s.ticket) for i, s in enumerate(chosen, start=1)]
+    conn.exec_driver_sql(
+        "INSERT INTO draw_selection (draw_id, stratum, position, uscc, ticket) VALUES "
+        + ("(?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s)"),
+        rows,
+    )
+    locked_at = utc_now()
+    conn.execute(
+        text("UPDATE draw SET state = 'locked', seed = :seed, seed_provenance = :prov, locked_at = :t WHERE id = :d"),
+        {"seed": value, "prov": canonical_json(provenance), "t": locked_at, "d": draw_id},
+    )
+    selected_sha256 = bundles.sha256_text("\n".join(f"{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}" for r in rows))
+    entry = audit.append(conn, operator, "draws run", {
+        "draw": draw_id, "task": task_id, "seed": value, "seed_provenance": provenance,
+        "population_sha256": bundles.combined_digest({s["name"]: s["population_sha256"] for s in parameters["strata"]}),
+        "parameters_sha256": bundles.parameters_digest(parameters), "selected": counts, "selected_sha256": selected_sha256,
+    })
+    return {
+        "draw": draw_id, "task": task_id, "state": "locked", "seed": value, "seed_provenance": provenance,
+        "strata": [{**s, "selected": counts[s["name"]]} for s in parameters["strata"]],
+        "excluded": parameters["excluded"], "locked_at": locked_at, "audit_seq": entry.seq,
+    }
+
+
+def _committed_seed(conn, draw_id: str, commitment: dict, beacon_value: str | None, dice: str | None) -> tuple[str, dict]:
+    """The seed from the committed sources, each revealed; refuses anything missing or extra."""
+    parts, public = [], []
+    contributions = {
+        r.department: r for r in conn.execute(
+            text("SELECT department, commit_hash, secret FROM draw_contribution WHERE draw_id = :d"), {"d": draw_id}
+        )
+    }
+    for source in commitment["sources"]:
+        kind, label = source["kind"], source["label"]
+        if kind == "department":
+            c = contributions.get(label)
+            if c is None or c.secret is None:
+                raise UserError(f"部门 {label} 尚未提交并揭示其秘密", f"Department {label} has not committed and revealed its secret")
+            parts.append(("department", label, c.secret))
+        elif kind == "beacon":
+            if not beacon_value:
+                raise UserError(f"需要公共信标值 --beacon-value（{label}）", f"Give the public beacon value --beacon-value ({label})", code=ExitCode.USAGE)
+            public.append({"kind": kind, "label": label, "value": beacon_value.strip()})
+        elif kind == "dice":
+            if not dice:
+                raise UserError(f"需要掷骰结果 --dice（{label}）", f"Give the dice digits --dice ({label})", code=ExitCode.USAGE)
+            problem = seeds.check_dice(dice.strip())
+            if problem:
+                raise UserError(f"掷骰结果无效：{problem}", f"Invalid dice value: {problem}", code=ExitCode.USAGE)
+            public.append({"kind": kind, "label": label, "value": dice.strip()})
+    parts += [(p["kind"], p["label"], p["value"]) for p in public]
+    return seeds.combine(parts), {"kind": "committed", "public_parts": public}
+
+
+# ---------------------------------------------------------------- void, list, show
+
+
+def void(conn: Connection, draw_id: str, reason: str, operator: str) -> dict:
+    """Mark a draw void: it stays, with its reason, in the log, lists and reports."""
+    draw = _draw_row(conn, draw_id)
+    if draw["state"] == "void":
+        raise UserError(f"{draw_id} 已作废", f"{draw_id} is already void", code=ExitCode.BUSY)
+    if not reason.strip():
+        raise UserError("作废必须说明理由（--reason）", "A void needs a reason (--reason)", code=ExitCode.USAGE)
+    now = utc_now()
+    conn.execute(text("UPDATE draw SET state = 'void', void_reason = :r, voided_at = :t WHERE id = :d"),
+                 {"r": reason.strip(), "t": now, "d": draw_id})
+    entry = audit.append(conn, operator, "draws void", {"draw": draw_id, "task": draw["task_id"], "was": draw["state"], "reason": reason.strip()})
+    return {"draw": draw_id, "state": "void", "reason": reason.strip(), "voided_at": now, "audit_seq": entry.seq}
+
+
+def list_draws(conn: Connection, task_id: str | None = None) -> list[dict]:
+    sql = (
+        "SELECT d.id, d.task_id, d.attempt, d.state, d.created_at, d.locked_at, d.void_reason, d.voided_at, d.operator, "
+        "(SELECT COUNT(*) FROM draw_selection s WHERE s.draw_id = d.id) AS selected, "
+        "(SELECT COALESCE(SUM(size), 0) FROM draw_stratum t WHERE t.draw_id = d.id) AS population, "
+        "(SELECT COUNT(*) FROM draw_team m WHERE m.draw_id = d.id) AS team_members, "
+        "(SELECT COUNT(*) FROM draw_replacement r WHERE r.draw_id = d.id) AS replacements FROM draw d"
+    )
+    params = {}
+    if task_id:
+        sql += " WHERE d.task_id = :t"
+        params["t"] = task_id
+    return [dict(r._mapping) for r in conn.execute(text(sql + " ORDER BY d.task_id, d.attempt"), params)]
+
+
+def show(conn: Connection, draw_id: str) -> dict:
+    draw = _draw_row(conn, draw_id)
+    out = {k: draw[k] for k in ("id", "task_id", "attempt", "state", "algorithm", "created_at", "locked_at",
+                                "void_reason", "voided_at", "operator", "seed", "seed_provenance", "commitment",
+                                "parameters_sha256", "population_sha256")}
+    out["strata"] = draw["parameters"]["strata"]
+    out["excluded"] = draw["parameters"]["excluded"]
+    out["selected"] = selection(conn, draw_id) if draw["state"] != "committed" else []
+    teams = final_teams(conn, draw_id)
+    out["teams"] = teams.to_dict()["teams"] if teams else []
+    out["replacements"] = replacements(conn, draw_id)
+    return out
+
+
+# ---------------------------------------------------------------- inspectors (第十条, 第十一条)
+
+
+def _locked(conn: Connection, draw_id: str) -> dict:
+    draw = _draw_row(conn, draw_id)
+    if draw["state"] != "locked":
+        raise UserError(f"{draw_id} 不是锁定状态（{draw['state']}）", f"{draw_id} is not locked ({draw['state']})")
+    return draw
+
+
+def _rules(definition: dict, entities: list[str]) -> tuple[dict, dict]:
+    """Which cooperating departments apply to each entity, and how many officers each sends.
+
+    A cooperating department applies when the task has items it performs (第十一条: the team is
+    the officers of the executing departments); all entities share the task's items.
+    """
+    item_departments = {item["department"] for item in definition["items"]}
+    applicable = [c for c in definition["cooperating"] if c in item_departments]
+    per_entity = {e: applicable for e in entities} if len(applicable) != len(definition["cooperating"]) else {}
+    return per_entity, (definition.get("inspectors") or {}).get("per_department") or {}
+
+
+def _eligible_pools(conn: Connection, definition: dict) -> dict[str, list[str]]:
+    """Officers each executing department may send (第十条): in the directory, 在岗, a 执法证
+    valid through the task's window, and fitting the task's region and expertise rule."""
+    rule = definition.get("inspectors") or {}
+    regions = rule.get("regions")
+    expertise = rule.get("expertise") or {}
+    pools: dict[str, list[str]] = {dep: [] for dep in [definition["initiating"], *definition["cooperating"]]}
+    rows = conn.execute(
+        text(
+            "SELECT cert_no, department, region, expertise FROM inspector "
+            "WHERE in_directory = 1 AND status = :s AND cert_expires_on >= :end"
+        ),
+        {"s": AVAILABLE_STATUS, "end": definition["window"]["end"]},
+    )
+    for cert, dept, region, tags in rows:
+        if dept not in pools:
+            continue
+        if regions and region not in regions and region != "全市":
+            continue
+        wanted = expertise.get(dept)
+        if wanted and not set(wanted) & set(json.loads(tags)):
+            continue
+        pools[dept].append(cert)
+    return pools
+
+
+def _team_draw(conn: Connection, draw: dict, pools: dict, conflicts: frozenset) -> tuple[TeamDraw, list[str]]:
+    definition = tasks.get_task(conn, draw["task_id"])["definition"]
+    entities = [s["uscc"] for s in selection(conn, draw["id"])]
+    applicable, per_department = _rules(definition, entities)
+    team_draw = TeamDraw(
+        seed=draw["seed"], initiating=definition["initiating"], pools=pools, cooperating=definition["cooperating"],
+        applicable=applicable, conflicts=conflicts, per_department=per_department,
+    )
+    return team_draw, entities
+
+
+def assign_inspectors(conn: Connection, draw_id: str, operator: str) -> dict:
+    """Draw officers per executing department and form the teams; all or nothing."""
+    draw = _locked(conn, draw_id)
+    if conn.execute(text("SELECT 1 FROM draw_team WHERE draw_id = :d LIMIT 1"), {"d": draw_id}).first():
+        raise UserError(f"{draw_id} 的执法人员已抽取并锁定", f"Officers of {draw_id} are already drawn and locked", code=ExitCode.BUSY)
+    definition = tasks.get_task(conn, draw["task_id"])["definition"]
+    pools = _eligible_pools(conn, definition)
+    drawn = {s["uscc"] for s in selection(conn, draw_id)}
+    officers = {o for pool in pools.values() for o in pool}
+    conflicts = frozenset(
+        (c, u) for c, u in conn.execute(text("SELECT cert_no, uscc FROM conflict")) if u in drawn and c in officers
+    )
+    team_draw, entities = _team_draw(conn, draw, pools, conflicts)
+    try:
+        assignment = assign_teams(entities, team_draw)
+    except AssignmentError as exc:
+        raise UserError(exc.zh, str(exc), code=ExitCode.PROBLEMS) from None
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    pool_rows = [
+        (draw_id, dept, i, s.id, s.ticket)
+        for dept, pool in pools.items()
+        for i, s in enumerate(officer_order(pool, team_draw.seed, dept), start=1)
+    ]
+    if pool_rows:
+        conn.exec_driver_sql(
+            f"INSERT INTO draw_inspector_pool (draw_id, department, position, cert_no, ticket) VALUES ({', '.join([mark] * 5)})",
+            pool_rows,
+        )
+    if conflicts:
+        conn.exec_driver_sql(
+            f"INSERT INTO draw_conflict (draw_id, cert_no, uscc) VALUES ({', '.join([mark] * 3)})",
+            [(draw_id, c, u) for c, u in sorted(conflicts)],
+        )
+    conn.exec_driver_sql(
+        f"INSERT INTO draw_team (draw_id, uscc, position, cert_no, department) VALUES ({', '.join([mark] * 5)})",
+        [(draw_id, t.entity, i, m.officer, m.department) for t in assignment.teams for i, m in enumerate(t.members, start=1)],
+    )
+    loads = assignment.loads()
+    entry = audit.append(conn, operator, "draws inspectors", {
+        "draw": draw_id, "teams": len(assignment.teams), "officers": len(loads),
+        "pools": {d: len(p) for d, p in pools.items()}, "conflicts": len(conflicts),
+        "teams_sha256": bundles.sha256_text(canonical_json(assignment.to_dict())),
+    })
+    return {"draw": draw_id, "teams": assignment.to_dict()["teams"], "loads": dict(sorted(loads.items())), "audit_seq": entry.seq}
+
+
+def _frozen_team_draw(conn: Connection, draw: dict) -> tuple[TeamDraw, list[str]]:
+    """The inspector draw's inputs as locked: the recorded pools and conflicts, never today's."""
+    definition = tasks.get_task(conn, draw["task_id"])["definition"]
+    pools: dict[str, list[str]] = {dep: [] for dep in [definition["initiating"], *definition["cooperating"]]}
+    for dept, cert in conn.execute(
+        text("SELECT department, cert_no FROM draw_inspector_pool WHERE draw_id = :d ORDER BY department, position"),
+        {"d": draw["id"]},
+    ):
+        pools[dept].append(cert)
+    conflicts = frozenset(
+        (c, u) for c, u in conn.execute(text("SELECT cert_no, uscc FROM draw_conflict WHERE draw_id = :d"), {"d": draw["id"]})
+    )
+    return _team_draw(conn, draw, pools, conflicts)
+
+
+def initial_teams(conn: Connection, draw_id: str) -> Assignment | None:
+    rows = conn.execute(
+        text("SELECT uscc, position, cert_no, department FROM draw_team WHERE draw_id = :d"), {"d": draw_id}
+    ).all()
+    if not rows:
+        return None
+    order = {s["uscc"]: i for i, s in enumerate(selection(conn, draw_id))}
+    teams: dict[str, list] = {}
+    for uscc, _, cert, dept in sorted(rows, key=lambda r: (order[r[0]], r[1])):
+        teams.setdefault(uscc, []).append({"officer": cert, "department": dept})
+    return Assignment.from_dict({"teams": [{"entity": e, "members": m} for e, m in teams.items()]})
+
+
+def replacements(conn: Connection, draw_id: str) -> list[dict]:
+    rows = conn.execute(
+        text(
+            "SELECT seq, cert_no, reason, entity, note, replaced_at, operator FROM draw_replacement "
+            "WHERE draw_id = :d ORDER BY seq"
+        ),
+        {"d": draw_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def _as_replacements(rows: list[dict]) -> list[Replacement]:
+    return [Replacement(r["cert_no"], r["reason"], r["entity"], r["note"]) for r in rows]
+
+
+def final_teams(conn: Connection, draw_id: str) -> Assignment | None:
+    """The teams after replaying every recorded replacement on the locked initial teams."""
+    initial = initial_teams(conn, draw_id)
+    recorded = replacements(conn, draw_id)
+    if initial is None or not recorded:
+        return initial
+    team_draw, entities = _frozen_team_draw(conn, _draw_row(conn, draw_id))
+    return rebuild_assignment(entities, team_draw, _as_replacements(recorded))
+
+
+def replace(conn: Connection, draw_id: str, cert: str, reason: str, *, operator: str, entity: str | None = None, note: str = "") -> dict:
+    """Replace an officer for a recorded reason (第十一条); the successor is the next eligible
+    ticket by the same rule, reproducible from the bundle."""
+    draw = _locked(conn, draw_id)
+    key = REASON_KEYS.get(reason.strip())
+    if key is None:
+        raise UserError(
+            "更换理由须为 岗位调整、工作、健康、回避 或 其他（第十一条）",
+            "The reason must be 岗位调整, 工作, 健康, 回避 or 其他 (第十一条)", code=ExitCode.USAGE,
+        )
+    if key == "other" and not note.strip():
+        raise UserError("理由为“其他”时须用 --note 说明", "Reason 其他 needs a --note saying what", code=ExitCode.USAGE)
+    current = final_teams(conn, draw_id)
+    if current is None:
+        raise UserError(f"{draw_id} 尚未抽取执法人员（draws inspectors）", f"{draw_id} has no officers yet (`draws inspectors`)")
+    cert = cert.strip().upper()
+    where = [t.entity for t in current.teams if any(m.officer == cert for m in t.members) and entity in (None, t.entity)]
+    if not where:
+        raise UserError(f"执法人员 {cert} 不在 {draw_id} 的检查小组中", f"Officer {cert} is not in a team of {draw_id}")
+    recorded = replacements(conn, draw_id)
+    team_draw, entities = _frozen_team_draw(conn, draw)
+    new = Replacement(cert, key, entity, note.strip())
+    try:
+        after = rebuild_assignment(entities, team_draw, [*_as_replacements(recorded), new])
+    except AssignmentError as exc:
+        raise UserError(exc.zh, str(exc), code=ExitCode.PROBLEMS) from None
+    seq = len(recorded) + 1
+    now = utc_now()
+    conn.execute(
+        text(
+            "INSERT INTO draw_replacement (draw_id, seq, cert_no, reason, entity, note, replaced_at, operator) "
+            "VALUES (:d, :s, :c, :r, :e, :n, :t, :o)"
+        ),
+        {"d": draw_id, "s": seq, "c": cert, "r": key, "e": entity, "n": note.strip(), "t": now, "o": operator},
+    )
+    before = {t.entity: t for t in current.teams}
+    successors = {
+        t.entity: [m.officer for m in t.members if m.officer not in {x.officer for x in before[t.entity].members}]
+        for t in after.teams if t.entity in where
+    }
+    entry = audit.append(conn, operator, "draws replace", {
+        "draw": draw_id, "seq": seq, "officer": cert, "reason": key, "entity": entity, "note": note.strip(),
+        "successors": successors,
+    })
+    return {"draw": draw_id, "seq": seq, "officer": cert, "reason": key, "entity": entity, "successors": successors, "audit_seq": entry.seq}
+
+
+# ---------------------------------------------------------------- bundle (offline verification)
+
+
+def export_bundle(conn: Connection, draw_id: str) -> dict:
+    """Everything needed to recompute the draw with no store (docs/verifying.md)."""
+    draw = _draw_row(conn, draw_id)
+    if draw["state"] == "committed":
+        raise UserError(f"{draw_id} 尚未抽取", f"{draw_id} has not been drawn yet")
+    task = tasks.get_task(conn, draw["task_id"])
+    strata_ids = _strata(conn, draw_id)
+    chosen: dict[str, list] = {}
+    for s in selection(conn, draw_id):
+        chosen.setdefault(s["stratum"], []).append({"id": s["uscc"], "ticket": s["ticket"]})
+    strata = [
+        {**p, "population": strata_ids[p["name"]], "selected": chosen.get(p["name"], [])}
+        for p in draw["parameters"]["strata"]
+    ]
+    contributions = [
+        {"department": r.department, "commit": r.commit_hash, "secret": r.secret}
+        for r in conn.execute(
+            text("SELECT department, commit_hash, secret FROM draw_contribution WHERE draw_id = :d ORDER BY department"),
+            {"d": draw_id},
+        )
+    ]
+    inspectors = None
+    initial = initial_teams(conn, draw_id)
+    if initial is not None:
+        team_draw, _ = _frozen_team_draw(conn, draw)
+        pools = {
+            dept: [{"id": cert, "ticket": ticket} for cert, ticket in conn.execute(
+                text("SELECT cert_no, ticket FROM draw_inspector_pool WHERE draw_id = :d AND department = :p ORDER BY position"),
+                {"d": draw_id, "p": dept},
+            )]
+            for dept in team_draw.pools
+        }
+        recorded = replacements(conn, draw_id)
+        inspectors = {
+            "initiating": team_draw.initiating,
+            "cooperating": list(team_draw.cooperating),
+            "per_department": dict(team_draw.per_department),
+            "pools": pools,
+            "conflicts": sorted([c, u] for c, u in team_draw.conflicts),
+            "assignment": initial.to_dict(),
+            "replacements": [
+                {"officer": r["cert_no"], "reason": r["reason"], "entity": r["entity"], "note": r["note"],
+                 "at": r["replaced_at"], "operator": r["operator"]}
+                for r in recorded
+            ],
+            "teams": (final_teams(conn, draw_id) or initial).to_dict(),
+        }
+        if team_draw.applicable:
+            inspectors["applicable"] = {e: list(c) for e, c in team_draw.applicable.items()}
+    log = [
+        {"seq": e.seq, "command": e.command, "ts": e.ts, "hash": e.hash}
+        for e in audit.entries(conn, command="draws")
+        if json.loads(e.payload).get("draw") == draw_id
+    ]
+    return {
+        "format_version": bundles.FORMAT_VERSION,
+        "algorithm": dict(bundles.ALGORITHM),
+        "draw": {
+            "id": draw_id, "attempt": draw["attempt"], "state": draw["state"], "created_at": draw["created_at"],
+            "locked_at": draw["locked_at"], "void": {"reason": draw["void_reason"], "at": draw["voided_at"]} if draw["state"] == "void" else None,
+        },
+        "task": {"id": task["id"], "name": task["name"], "definition": task["definition"], "definition_sha256": task["sha256"]},
+        "parameters": draw["parameters"],
+        "parameters_sha256": draw["parameters_sha256"],
+        "population_sha256": draw["population_sha256"],
+        "seed": {
+            "value": draw["seed"], "provenance": draw["seed_provenance"], "commitment": draw["commitment"],
+            "contributions": contributions,
+        },
+        "strata": strata,
+        "inspectors": inspectors,
+        "audit": log,
+    }
+
+
+def verify_stored(conn: Connection, draw_id: str) -> dict:
+    """Recompute a draw from the store exactly as `verify` does from a bundle."""
+    bundle = export_bundle(conn, draw_id)
+    try:
+        bundles.verify(bundle)
+    except bundles.Mismatch as exc:
+        return {"ok": False, "draw": draw_id, "field": exc.field, "message": exc.message}
+    return {"ok": True, "draw": draw_id}
+
+
+def dispatch_rows(conn: Connection, draw_id: str, department: str) -> list[dict]:
+    """第九条: the locked list for one executing department, with its items and the team."""
+    draw = _locked(conn, draw_id)
+    definition = tasks.get_task(conn, draw["task_id"])["definition"]
+    department = department.upper()
+    if department not in [definition["initiating"], *definition["cooperating"]]:
+        raise UserError(f"部门 {department} 不是任务 {draw['task_id']} 的执行部门",
+                        f"Department {department} does not execute task {draw['task_id']}")
+    items = "；".join(i["name"] for i in definition["items"] if i["department"] == department)
+    teams = {t.entity: t for t in (final_teams(conn, draw_id) or Assignment(())).teams}
+    rows = []
+    for n, s in enumerate(selection(conn, draw_id), start=1):
+        team = teams.get(s["uscc"])
+        rows.append({
+            "no": n, "uscc": s["uscc"], "name": s["name"], "region": s["region"], "address": s["address"],
+            "risk_class": s["stratum"], "items": items,
+            "leader": team.leader.officer if team else "",
+            "officers": "、".join(m.officer for m in team.members if m.department == department) if team else "",
+            "team": "、".join(m.officer for m in team.members) if team else "",
+        })
+    return rows
