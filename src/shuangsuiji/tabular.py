@@ -44,6 +44,7 @@ def read_table(path: str | Path, encoding: str | None = None, sheet: str | None 
         headers, rows = _read_xlsx(data, name, sheet)
         return Table(name, digest, None, headers, rows)
     text, used = decode(data, name, encoding)
+    del data  # a large file is held once, not twice
     headers, rows = _read_csv(text, name)
     return Table(name, digest, used, headers, rows)
 

@@ -40,11 +40,13 @@ def import_objects(
     columns = map_columns(table, ENTITY_HEADERS, ENTITY_REQUIRED)
     parsed = importing.parse_rows(table, entity_parser(columns.index, columns.extras, [v for _, v in table.rows]), progress)
     importing.refuse_or_skip(parsed, table, skip_invalid)
+    rows = len(table.rows)
+    table.rows.clear()  # the raw rows are done with (rejects keep their own): free them before the bulk insert
     payload = {
         "file": str(path),
         "sha256": table.sha256,
         "encoding": table.encoding,
-        "rows": len(table.rows),
+        "rows": rows,
         "rejected": len(parsed.rejected),
         "sync": sync,
     }
