@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from shuangsuiji.cli import context, output
+from shuangsuiji.cli import output
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 from shuangsuiji import i18n
@@ -30,20 +30,72 @@ def example_dir() -> Path:
     raise UserError("找不到示例数据 examples/lianzhou", "Example data examples/lianzhou not found")
 
 
-def steps(data: Path) -> list[tuple[str, str, list[str]]]:
-    """(Chinese title, English title, arguments) of each step."""
+def checklist_dir() -> Path:
+    """The shipped joint checklists: inside the installed package, or checklists/ of a source checkout."""
+    packaged = Path(__file__).resolve().parent.parent / "checklists"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[3] / "checklists"
+    if checkout.is_dir():
+        return checkout
+    raise UserError("找不到联合清单目录 checklists", "Joint checklists (checklists/) not found")
+
+
+def steps(data: Path, out: Path = Path(".")) -> list[tuple[str, str, list[str]]]:
+    """(Chinese title, English title, arguments) of each step; published documents go to ``out``."""
+    checklist = str(checklist_dir() / "lianzhou-joint-checklist.yaml")
     return [
         ("创建存储", "create the store", ["init"]),
         ("导入联席会议成员部门", "import the joint meeting's departments", ["departments", "import", str(data / "departments.yaml")]),
         ("导入检查对象名录库", "import the object directory", ["objects", "import", str(data / "objects.csv")]),
         ("导入执法检查人员名录库", "import the inspector directory", ["inspectors", "import", str(data / "inspectors.csv")]),
         ("导入回避关系", "import declared conflicts", ["conflicts", "import", str(data / "conflicts.csv")]),
+        ("校验联合清单（第六条）", "validate the joint checklist (第六条)", ["checklists", "validate", checklist]),
+        ("导入联合清单", "import the joint checklist", ["checklists", "import", checklist]),
+        ("导入年度计划（草稿）", "import the annual plan (draft)", ["plans", "import", str(data / "plan-2026.yaml")]),
+        ("检查年度计划（第七条）", "check the annual plan (第七条)", ["plans", "check", "2026"]),
+        ("公布年度计划：冻结并写出 XLSX 和 Markdown", "publish the plan: freeze it, write XLSX and Markdown",
+         ["plans", "publish", "2026", "-o", str(out)]),
+        ("依据计划创建任务", "create a task from the plan", ["tasks", "create", "--from-plan", "2026", "--plan-task", "2026-07"]),
+        ("创建任务，导入发起部门的检查对象名单（第九条）", "create a task with the initiating department's own list (第九条)",
+         ["tasks", "create", "--from-plan", "2026", "--plan-task", "2026-01", "--list", str(data / "school-canteens.csv")]),
+        ("创建临时任务", "create an ad hoc task", ["tasks", "create", "--file", str(data / "task-2026-canteens-adhoc.yaml")]),
+        ("抽取预览：只显示数量", "preview the draw: counts only", ["tasks", "preview", "2026-07"]),
+        *draw_steps(out),
         ("再次导入同一文件：全部未变，记一条日志", "re-import the same file: all unchanged, one log entry",
          ["objects", "import", str(data / "objects.csv")]),
         ("高风险（D 类）检查对象", "high-risk (class D) entities", ["objects", "list", "--risk-class", "D", "--limit", "5"]),
         ("各部门及执法人员数", "departments and their officers", ["departments", "list"]),
         ("校验审计日志哈希链", "verify the audit log's hash chain", ["audit", "verify"]),
         ("可公布的链头", "the head to publish", ["audit", "head"]),
+    ]
+
+
+DEMO_TASK, DEMO_SECRET, DEMO_DICE = "2026-L01", "SCJG 会前密封的随机口令 7f3a", "31415926535897932384"
+
+
+def draw_steps(out: Path) -> list[tuple[str, str, list[str]]]:
+    """A committed draw (第九条): freeze and commit, a department's secret committed and
+    revealed, witnessed dice, draw and lock, officers (第十条/第十一条), dispatch, bundle, verify."""
+    from shuangsuiji.domain.seed import commit_hash
+
+    draw = f"{DEMO_TASK}-D1"
+    bundle = str(out / f"bundle-{draw}.json")
+    return [
+        ("承诺：冻结范围和参数，约定种子来源（部门秘密 + 见证掷骰）",
+         "commit: freeze population and parameters, name the seed sources (a department's secret + witnessed dice)",
+         ["draws", "commit", DEMO_TASK, "--department", "SCJG", "--dice", "2026-12-01 连州市市场监管局会议室，纪检组见证"]),
+        ("市场监管局提交秘密的哈希", "the bureau commits to its secret by hash",
+         ["draws", "contribute", DEMO_TASK, "--dept", "SCJG", "--commit", commit_hash(DEMO_SECRET)]),
+        ("揭示秘密（须与哈希一致）", "reveal the secret (it must match the hash)",
+         ["draws", "reveal", DEMO_TASK, "--dept", "SCJG", "--secret", DEMO_SECRET]),
+        ("掷骰后抽取并锁定名单", "after the dice roll: draw and lock the list", ["draws", "run", DEMO_TASK, "--dice", DEMO_DICE]),
+        ("抽取执法人员、组成检查小组", "draw the officers and form the teams", ["draws", "inspectors", draw]),
+        ("锁定的名单（含号签和小组）", "the locked list (tickets and teams)", ["draws", "show", draw]),
+        ("下发生态环境分局的名单", "dispatch the environment bureau's list",
+         ["draws", "dispatch", draw, "--dept", "STHJ", "-o", str(out / f"dispatch-{draw}-STHJ.xlsx")]),
+        ("导出证据包", "export the bundle", ["draws", "export", draw, "-o", bundle]),
+        ("离线复核证据包（不需要存储）", "verify the bundle offline (no store needed)", ["verify", bundle]),
     ]
 
 
@@ -60,7 +112,7 @@ def demo(
     for suffix in ("", "-wal", "-shm"):  # a fresh store every time
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     lang = ["--lang", i18n.LANG]
-    for number, (zh, en, args) in enumerate(steps(data), start=1):
+    for number, (zh, en, args) in enumerate(steps(data, directory), start=1):
         argv = ["--db", str(db), *lang, *args]
         output.info("")
         output.info(f"[{number}] {t(zh, en)}")

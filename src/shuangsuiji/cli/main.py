@@ -84,12 +84,15 @@ def init(as_json: Json = False) -> None:
 
 
 def _register() -> None:
-    from shuangsuiji.cli import audit, demo, departments, draws, inspectors, objects
+    from shuangsuiji.cli import audit, checklists, demo, departments, draws, inspectors, objects, plans, tasks
 
     app.add_typer(departments.app, name="departments")
     app.add_typer(objects.app, name="objects")
     app.add_typer(inspectors.app, name="inspectors")
     app.add_typer(inspectors.conflicts_app, name="conflicts")
+    app.add_typer(checklists.app, name="checklists")
+    app.add_typer(plans.app, name="plans")
+    app.add_typer(tasks.app, name="tasks")
     app.add_typer(draws.app, name="draws")
     app.command(name="verify", help=draws.VERIFY_HELP)(draws.verify_bundle)
     app.add_typer(audit.app, name="audit")

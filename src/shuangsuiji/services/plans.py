@@ -1,0 +1,407 @@
+"""年度计划 in the store (第七条): versions per year, checks, publication.
+
+``plans import`` stores each new content of a year's plan as the next version (1, 2, …), even
+with problems, so that drafts can be checked; ``plans publish`` freezes a version that has no
+problem (the store then refuses any change of that row) and writes the publishable document.
+Tasks are created from the latest *published* version (services/tasks.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from shuangsuiji.domain.audit import canonical_json, utc_now
+from shuangsuiji.domain.checklist import Checklist
+from shuangsuiji.domain.directory import DRAWABLE_STATUSES, RISK_NAMES, clean, normalise_risk, normalise_status
+from shuangsuiji.domain.plan import Plan, PlanReport, Task, check_plan, joint_shares, load_plan, publication_deadline
+from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.services import audit
+from shuangsuiji.services.checklists import (
+    as_problems,
+    department_names,
+    get_checklist,
+    read_text,
+    sha256_text,
+    write_xlsx,
+)
+from shuangsuiji.tabular import decode
+
+FILTERS = ("entity_type", "industry", "region", "status", "risk_class")
+ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入"}
+
+
+# ---------------------------------------------------------------- files and checks
+
+
+def plan_from_content(content: str) -> Plan:
+    """A plan from its stored canonical JSON (an imported-list scope is dumped with ``directory: null``)."""
+    data = json.loads(content)
+    for task in data.get("tasks", []):
+        scope = task.get("scope")
+        if isinstance(scope, dict) and scope.get("directory") is None:
+            scope.pop("directory", None)
+    return Plan.model_validate(data)
+
+
+def normalise_scope(directory: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Filter values as the directory stores them: NFKC text, canonical status and risk class."""
+    out: dict[str, list[str]] = {}
+    for name in FILTERS:
+        values = [clean(v) for v in directory.get(name) or []]
+        if name == "status":
+            values = [normalise_status(v) or v for v in values]
+        elif name == "risk_class":
+            values = [normalise_risk(v) or v for v in values]
+        out[name] = list(dict.fromkeys(values))
+    return out
+
+
+def read_plan(path: Path) -> tuple[Plan, str]:
+    """Parse a plan file; syntax and schema problems raise UserError with exit code 3."""
+    text_, digest = read_text(path)
+    try:
+        return load_plan(text_, str(path)), digest
+    except UserError as exc:
+        raise as_problems(exc) from None
+
+
+def scope_counts(conn: Connection, plan: Plan) -> dict[str, int]:
+    """Task id → live entities in the directory its scope selects today, in a class it draws.
+
+    One GROUP BY over the directory, then each task's filters over the (few) groups.
+    """
+    tasks = [t for t in plan.tasks if t.scope.directory is not None]
+    if not tasks:
+        return {}
+    keys = [f"s{i}" for i in range(len(DRAWABLE_STATUSES))]
+    groups = conn.execute(
+        text(
+            "SELECT entity_type, industry, region, status, risk_class, COUNT(*) FROM entity "
+            f"WHERE in_directory = 1 AND status IN ({', '.join(':' + k for k in keys)}) "
+            "GROUP BY entity_type, industry, region, status, risk_class"
+        ),
+        dict(zip(keys, DRAWABLE_STATUSES)),
+    ).all()
+    out: dict[str, int] = {}
+    for task in tasks:
+        f = {k: set(v) for k, v in normalise_scope(task.scope.directory.model_dump()).items()}
+        classes = set(task.ratios)
+        out[task.id] = sum(
+            n
+            for entity_type, industry, region, status, risk, n in groups
+            if risk in classes
+            and (not f["entity_type"] or entity_type in f["entity_type"])
+            and (not f["industry"] or industry in f["industry"])
+            and (not f["region"] or region in f["region"])
+            and (not f["status"] or status in f["status"])
+            and (not f["risk_class"] or risk in f["risk_class"])
+        )
+    return out
+
+
+def _checklist_for(conn: Connection, plan: Plan) -> Checklist:
+    if conn.execute(text("SELECT 1 FROM checklist WHERE version = :v"), {"v": plan.checklist_version}).first() is None:
+        raise UserError(
+            f"计划依据的联合清单版本 {plan.checklist_version} 尚未导入：先运行 shuangsuiji checklists import FILE",
+            f"the plan's checklist version {plan.checklist_version} is not in the store: run `shuangsuiji checklists import FILE` first",
+        )
+    return get_checklist(conn, plan.checklist_version)[1]
+
+
+def check(conn: Connection, plan: Plan, file: str | None, today: date) -> PlanReport:
+    """``check_plan`` against the store: its checklist version, departments and directory."""
+    checklist = _checklist_for(conn, plan)
+    return check_plan(plan, checklist, department_names(conn), file, scope_counts(conn, plan), today=today)
+
+
+def check_file(conn: Connection, path: Path, today: date) -> dict:
+    plan, digest = read_plan(path)
+    report = check(conn, plan, str(path), today)
+    return {**report.to_json(), "year": plan.year, "version": None, "checklist_version": plan.checklist_version,
+            "file": str(path), "sha256": digest, "_report": report}
+
+
+# ---------------------------------------------------------------- import
+
+
+def content_of(plan: Plan) -> str:
+    return canonical_json(plan.model_dump(mode="json"))
+
+
+def import_plan(conn: Connection, path: Path, operator: str, today: date) -> dict:
+    """Store the file as the next version of its year (unless it equals the latest version)."""
+    plan, digest = read_plan(path)
+    report = check(conn, plan, str(path), today)  # also refuses an unknown checklist version
+    content = content_of(plan)
+    summary: dict[str, Any] = {
+        "year": plan.year,
+        "file": str(path),
+        "sha256": digest,
+        "content_sha256": sha256_text(content),
+        "checklist_version": plan.checklist_version,
+        "tasks": len(plan.tasks),
+        "problems": len(report.problems),
+        "warnings": len(report.warnings),
+    }
+    latest = conn.execute(
+        text("SELECT version, content, published_at FROM plan WHERE year = :y ORDER BY version DESC LIMIT 1"), {"y": plan.year}
+    ).first()
+    if latest is not None and latest.content == content:
+        summary.update(version=latest.version, result="unchanged", published=latest.published_at is not None)
+        entry = audit.append(conn, operator, "plans import", summary)
+        return {**summary, "inserted": 0, "unchanged": 1, "audit_seq": entry.seq, "report": report}
+    version = latest.version + 1 if latest is not None else 1
+    summary.update(version=version, result="inserted", published=False)
+    entry = audit.append(conn, operator, "plans import", summary)
+    conn.execute(
+        text(
+            "INSERT INTO plan (year, version, checklist_version, content, source_file, sha256, imported_at, operator, audit_seq) "
+            "VALUES (:y, :v, :cv, :content, :file, :sha, :at, :op, :seq)"
+        ),
+        {"y": plan.year, "v": version, "cv": plan.checklist_version, "content": content, "file": str(path),
+         "sha": digest, "at": utc_now(), "op": operator, "seq": entry.seq},
+    )
+    return {**summary, "inserted": 1, "unchanged": 0, "audit_seq": entry.seq, "report": report}
+
+
+# ---------------------------------------------------------------- reading the store
+
+
+def get_plan(conn: Connection, year: int, version: int | None = None):
+    """The stored row of a year's plan: ``version``, or the latest."""
+    if version is None:
+        row = conn.execute(text("SELECT * FROM plan WHERE year = :y ORDER BY version DESC LIMIT 1"), {"y": year}).first()
+    else:
+        row = conn.execute(text("SELECT * FROM plan WHERE year = :y AND version = :v"), {"y": year, "v": version}).first()
+    if row is None:
+        versions = [r[0] for r in conn.execute(text("SELECT version FROM plan WHERE year = :y ORDER BY version"), {"y": year})]
+        if versions:
+            raise UserError(f"{year} 年度计划没有版本 {version}（有：{versions}）", f"The {year} plan has no version {version} (it has: {versions})")
+        raise UserError(f"没有 {year} 年度计划：先运行 shuangsuiji plans import FILE", f"No {year} plan: run `shuangsuiji plans import FILE` first")
+    return row
+
+
+def model_of(row: Any) -> Plan:
+    """The stored plan; with its YAML line numbers when the imported file is still there, unchanged."""
+    path = Path(row.source_file)
+    try:
+        if path.is_file():
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() == row.sha256:
+                return load_plan(decode(data, str(path))[0], str(path))
+    except (OSError, UserError):
+        pass
+    return plan_from_content(row.content)
+
+
+def check_stored(conn: Connection, year: int, version: int | None, today: date) -> dict:
+    row = get_plan(conn, year, version)
+    plan = model_of(row)
+    if row.published_at is not None and plan.published_on is None:
+        plan = plan.model_copy(update={"published_on": date.fromisoformat(row.published_at[:10])})
+    report = check(conn, plan, row.source_file, today)
+    return {**report.to_json(), "year": year, "version": row.version, "checklist_version": row.checklist_version,
+            "file": row.source_file, "sha256": row.sha256, "published_at": row.published_at, "_report": report}
+
+
+def _meta(row: Any) -> dict:
+    return {k: v for k, v in row._mapping.items() if k not in ("content", "id")}
+
+
+def list_plans(conn: Connection) -> list[dict]:
+    out = []
+    for row in conn.execute(text("SELECT * FROM plan ORDER BY year, version")):
+        content = json.loads(row.content)
+        out.append({**_meta(row), "title": content["title"], "tasks": len(content["tasks"]),
+                    "status": "published" if row.published_at else "draft"})
+    return out
+
+
+def show_plan(conn: Connection, year: int, version: int | None = None) -> dict:
+    row = get_plan(conn, year, version)
+    content = json.loads(row.content)
+    tasks = conn.execute(text("SELECT plan_task, id FROM task WHERE plan_id = :p ORDER BY id"), {"p": row.id}).all()
+    created: dict[str, list[str]] = {}
+    for plan_task, task_id in tasks:
+        created.setdefault(plan_task, []).append(task_id)
+    return {**_meta(row), "status": "published" if row.published_at else "draft", "title": content["title"],
+            "published_on": content["published_on"], "tasks": [{**t, "created_tasks": created.get(t["id"], [])} for t in content["tasks"]]}
+
+
+# ---------------------------------------------------------------- publication (第七条: 制订并公布)
+
+
+def publish(
+    conn: Connection, year: int, version: int | None, operator: str, out_dir: Path, today: date, *, write: bool = True
+) -> dict:
+    """Freeze a plan version with no problem, log it, and write plan-YEAR.xlsx / plan-YEAR.md.
+
+    The publication date is the file's ``published_on``, or today when the file has none
+    (the 31 March deadline is checked against it). ``write=False`` (dry run) writes no document.
+    Publishing a version that is already published changes nothing (one log entry says so)
+    and writes the documents again.
+    """
+    row = get_plan(conn, year, version)
+    plan = model_of(row)
+    result = "unchanged" if row.published_at is not None else "published"
+    published_on = plan.published_on or (date.fromisoformat(row.published_at[:10]) if row.published_at else today)
+    effective = plan if plan.published_on else plan.model_copy(update={"published_on": published_on})
+    checklist = _checklist_for(conn, plan)
+    names = department_names(conn)
+    if result == "published":
+        report = check_plan(effective, checklist, names, row.source_file, scope_counts(conn, plan), today=today)
+        if report.problems:
+            raise UserError(
+                f"{year} 年度计划版本 {row.version} 有 {len(report.problems)} 处问题，未公布（用 plans check {year} 查看）",
+                f"the {year} plan version {row.version} has {len(report.problems)} problem(s); not published "
+                f"(see `plans check {year}`)",
+                code=ExitCode.PROBLEMS,
+                problems=report.problems,
+            )
+    published_at = row.published_at or utc_now()
+    files = [str(out_dir / f"plan-{year}.xlsx"), str(out_dir / f"plan-{year}.md")]
+    summary = {
+        "year": year,
+        "version": row.version,
+        "result": result,
+        "published_on": published_on.isoformat(),
+        "published_at": published_at,
+        "sha256": row.sha256,
+        "content_sha256": sha256_text(row.content),
+        "checklist_version": row.checklist_version,
+        "tasks": len(plan.tasks),
+        "files": files,
+    }
+    entry = audit.append(conn, operator, "plans publish", summary)
+    if result == "published":
+        conn.execute(text("UPDATE plan SET published_at = :at WHERE id = :id AND published_at IS NULL"), {"at": published_at, "id": row.id})
+    if write:
+        write_documents(out_dir, effective, row, checklist, names)
+    return {**summary, "audit_seq": entry.seq}
+
+
+def _percent(value: str | Decimal) -> str:
+    d = (Decimal(str(value)) * 100).normalize()
+    return f"{d:f}%"
+
+
+def _scope_text(task: Task) -> str:
+    if task.scope.imported_list:
+        return "发起部门导入的检查对象名单（第九条）"
+    f = task.scope.directory
+    parts = []
+    for label, values in (("主体类型", f.entity_type), ("行业", f.industry), ("区域", f.region),
+                          ("登记状态", f.status), ("信用风险分类", f.risk_class)):
+        if values:
+            parts.append(f"{label}：{'、'.join(values)}")
+    return "定向：" + "；".join(parts) if parts else "不定向：名录库全部检查对象"
+
+
+def plan_rows(plan: Plan, checklist: Checklist, names: dict[str, str]) -> list[dict[str, Any]]:
+    """One row per task, as published: items, objects/scope, ratios, frequency, window, departments."""
+    rows = []
+    for n, task in enumerate(plan.tasks, start=1):
+        entry = checklist.entry(task.checklist_entry)
+        items = []
+        for item_id in task.item_ids(entry) if entry else task.items or []:
+            found = checklist.item(item_id)
+            items.append(f"{found[1].name}" if found else item_id)
+        ratios = "、".join(f"{cls}类 {_percent(r)}" for cls, r in task.ratios.items())
+        if task.rounding != "ceil_min1":
+            ratios += f"（{ROUNDING_ZH[task.rounding]}）"
+        rows.append({
+            "no": n,
+            "id": task.id,
+            "name": task.name,
+            "items": items,
+            "objects": f"{entry.object_type if entry else task.checklist_entry}；{_scope_text(task)}",
+            "ratios": ratios,
+            "frequency": f"每年 {task.frequency} 次",
+            "window": f"{task.window.start.isoformat()} 至 {task.window.end.isoformat()}",
+            "initiating": names.get(task.initiating, task.initiating),
+            "cooperating": "、".join(names.get(c, c) for c in task.cooperating) or "—",
+            "special": f"是（针对任务 {task.targets}）" if task.special else "否",
+        })
+    return rows
+
+
+PLAN_COLUMNS = (
+    ("no", "序号"), ("id", "任务编号"), ("name", "任务名称"), ("items", "抽查事项"), ("objects", "检查对象/范围"),
+    ("ratios", "抽查比例"), ("frequency", "抽查频次"), ("window", "实施检查时间"), ("initiating", "发起部门"),
+    ("cooperating", "配合部门"), ("special", "专项检查"),
+)
+
+
+def write_documents(out_dir: Path, plan: Plan, row: Any, checklist: Checklist, names: dict[str, str]) -> None:
+    """plan-YEAR.xlsx and plan-YEAR.md: the tasks, the 第七条 shares, and how to read the ratios."""
+    if not out_dir.is_dir():
+        raise UserError(f"输出目录 {out_dir} 不存在", f"Output directory {out_dir} does not exist")
+    rows = plan_rows(plan, checklist, names)
+    shares = joint_shares(plan, names)
+    headers = [zh for _, zh in PLAN_COLUMNS]
+    notes = [
+        f"抽查比例按信用风险分类确定（第四条）：{'、'.join(f'{c}类 {n}' for c, n in RISK_NAMES.items())}。",
+        "只抽取登记状态为存续、在业的检查对象（第九条）。",
+        "抽取家数 = 范围内该类检查对象数 × 抽查比例，除另有注明外向上取整，该类有检查对象时至少抽取 1 家。",
+        "部门联合抽查任务占牵头任务数的比例应在 10% 以上（第七条）。",
+    ]
+    write_xlsx(out_dir / f"plan-{plan.year}.xlsx", [
+        ("年度计划", headers, ([_cell(r[k], "\n") for k, _ in PLAN_COLUMNS] for r in rows)),
+        ("联合抽查占比", ["部门", "牵头任务数", "参与联合任务数", "占比", "是否达到 10%"],
+         ([s.name or s.department, s.lead_tasks, s.joint_tasks, s.percent or "—", _ok(s.ok)] for s in shares)),
+        ("说明", ["项目", "内容"], [
+            ("计划名称", plan.title), ("年度", plan.year), ("计划版本", row.version),
+            ("公布日期", plan.published_on.isoformat() if plan.published_on else ""),
+            ("公布期限（第七条）", publication_deadline(plan.year).isoformat()),
+            ("依据联合清单版本", plan.checklist_version), ("来源文件 SHA-256", row.sha256),
+            *((f"说明 {i}", note) for i, note in enumerate(notes, start=1)),
+        ]),
+    ])
+    lines = [
+        f"# {plan.title}",
+        "",
+        f"- 年度：{plan.year}",
+        f"- 计划版本：{row.version}（依据联合清单 {plan.checklist_version}）",
+        f"- 公布日期：{plan.published_on.isoformat() if plan.published_on else ''}",
+        f"- 来源文件 SHA-256：`{row.sha256}`",
+        "",
+        "## 抽查任务",
+        "",
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+    ]
+    for r in rows:
+        lines.append("| " + " | ".join(_md(_cell(r[k], "<br>")) for k, _ in PLAN_COLUMNS) + " |")
+    lines += [
+        "",
+        "## 各部门联合抽查任务占比（第七条）",
+        "",
+        "| 部门 | 牵头任务数 | 参与联合任务数 | 占比 | 是否达到 10% |",
+        "|---|---|---|---|---|",
+    ]
+    for s in shares:
+        lines.append(f"| {_md(s.name or s.department)} | {s.lead_tasks} | {s.joint_tasks} | {s.percent or '—'} | {_ok(s.ok)} |")
+    lines += ["", "## 说明", ""] + [f"{i}. {note}" for i, note in enumerate(notes, start=1)] + [""]
+    try:
+        (out_dir / f"plan-{plan.year}.md").write_text("\n".join(lines), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"无法写入 {out_dir}：{exc.strerror}", f"Cannot write to {out_dir}: {exc.strerror}") from None
+
+
+def _ok(ok: bool | None) -> str:
+    return "—" if ok is None else ("是" if ok else "否")
+
+
+def _cell(value: Any, sep: str) -> Any:
+    return sep.join(value) if isinstance(value, list) else value
+
+
+def _md(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", "<br>")
