@@ -253,3 +253,23 @@ def test_documented_stdlib_script_and_consistent_sampler_check_a_bundle(store, t
     other.write_text(blocks[1].replace('"bundle.json"', repr(str(path))), encoding="utf-8")
     done = subprocess.run([sys.executable, str(other)], capture_output=True, text=True)
     assert done.returncode == 0 and "identical to consistent_sampler" in done.stdout, done.stderr
+
+
+def test_impossible_team_rule_names_entity_and_rule_and_changes_nothing(store, tmp_path, store_env):
+    assert store("checklists", "import", ROOT / "checklists" / "lianzhou-joint-checklist.yaml").code == 0
+    text = (EXAMPLES / "task-2026-canteens-adhoc.yaml").read_text(encoding="utf-8")
+    text = text.replace("expertise: {SCJG: [食品安全]}", "expertise: {SCJG: [没有人有的专长]}")
+    path = tmp_path / "task.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert store("tasks", "create", "--file", path).code == 0
+    draw = store("draws", "run", "2026-L01", "--seed", SEED, "--json").json()["draw"]
+    first = store("draws", "show", draw, "--json").json()["selected"][0]["uscc"]
+    with sqlite3.connect(store_env) as conn:
+        log_before = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
+    result = store("draws", "inspectors", draw)
+    assert result.code == 3
+    assert f"entity '{first}'" in result.err and "rule leader" in result.err and "'SCJG'" in result.err
+    with sqlite3.connect(store_env) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM draw_team").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM draw_inspector_pool").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == log_before
