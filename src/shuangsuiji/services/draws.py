@@ -611,8 +611,8 @@ def replace(conn: Connection, draw_id: str, cert: str, reason: str, *, operator:
 def export_bundle(conn: Connection, draw_id: str) -> dict:
     """Everything needed to recompute the draw with no store (docs/verifying.md)."""
     draw = _draw_row(conn, draw_id)
-    if draw["state"] == "committed":
-        raise UserError(f"{draw_id} 尚未抽取", f"{draw_id} has not been drawn yet")
+    if draw["seed"] is None:  # committed, or voided before it was drawn
+        raise UserError(f"{draw_id} 未曾抽取，没有可复核的结果", f"{draw_id} was never drawn; there is nothing to verify")
     task = tasks.get_task(conn, draw["task_id"])
     strata_ids = _strata(conn, draw_id)
     chosen: dict[str, list] = {}
