@@ -84,7 +84,9 @@ def init(as_json: Json = False) -> None:
 
 
 def _register() -> None:
-    from shuangsuiji.cli import audit, checklists, demo, departments, draws, inspectors, objects, plans, tasks
+    from shuangsuiji.cli import (
+        audit, checklists, demo, departments, draws, followups, inspectors, objects, plans, publish, results, tasks,
+    )
 
     app.add_typer(departments.app, name="departments")
     app.add_typer(objects.app, name="objects")
@@ -95,6 +97,9 @@ def _register() -> None:
     app.add_typer(tasks.app, name="tasks")
     app.add_typer(draws.app, name="draws")
     app.command(name="verify", help=draws.VERIFY_HELP)(draws.verify_bundle)
+    app.add_typer(results.app, name="results")
+    app.add_typer(followups.app, name="followups")
+    app.command(name="publish", help=publish.HELP, short_help=publish.SHORT_HELP)(publish.publish)
     app.add_typer(audit.app, name="audit")
     app.command(name="demo", help=demo.HELP)(demo.demo)
 

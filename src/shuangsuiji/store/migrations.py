@@ -328,6 +328,100 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        4,
+        "inspection results, follow-ups, publication (第十二条 to 第十六条)",
+        (
+            # 第十二条: one result per (draw, entity, check item); re-import upserts on that key.
+            """CREATE TABLE inspection_result (
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                uscc VARCHAR(18) NOT NULL,
+                item_id VARCHAR(64) NOT NULL,
+                department VARCHAR(32) NOT NULL,
+                categories TEXT NOT NULL,
+                problem INTEGER NOT NULL,
+                methods TEXT NOT NULL,
+                inspected_on VARCHAR(10) NOT NULL,
+                signature VARCHAR(8),
+                signature_reason TEXT,
+                witness TEXT,
+                followup VARCHAR(16),
+                publish INTEGER NOT NULL,
+                no_publish_reason TEXT,
+                note TEXT,
+                entered_at VARCHAR(32) NOT NULL,
+                entered_by TEXT NOT NULL,
+                updated_at VARCHAR(32) NOT NULL,
+                updated_by TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL,
+                PRIMARY KEY (draw_id, uscc, item_id)
+            )""",
+            """CREATE TABLE inspection_result_history (
+                id INTEGER PRIMARY KEY,
+                draw_id VARCHAR(80) NOT NULL,
+                uscc VARCHAR(18) NOT NULL,
+                item_id VARCHAR(64) NOT NULL,
+                field VARCHAR(32) NOT NULL,
+                old_value TEXT,
+                new_value TEXT,
+                changed_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL,
+                FOREIGN KEY (draw_id, uscc, item_id) REFERENCES inspection_result (draw_id, uscc, item_id)
+            )""",
+            "CREATE INDEX ix_inspection_result_history_key ON inspection_result_history (draw_id, uscc, item_id)",
+            # 第十四条(三), 第十六条: a problem found is followed up until closed.
+            """CREATE TABLE followup (
+                id INTEGER PRIMARY KEY,
+                draw_id VARCHAR(80) NOT NULL,
+                uscc VARCHAR(18) NOT NULL,
+                item_id VARCHAR(64) NOT NULL,
+                department VARCHAR(32) NOT NULL,
+                handed_to VARCHAR(32) NOT NULL,
+                measure VARCHAR(16),
+                categories TEXT NOT NULL,
+                status VARCHAR(16) NOT NULL,
+                closed_on VARCHAR(10),
+                note TEXT,
+                opened_at VARCHAR(32) NOT NULL,
+                updated_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL,
+                UNIQUE (draw_id, uscc, item_id),
+                FOREIGN KEY (draw_id, uscc, item_id) REFERENCES inspection_result (draw_id, uscc, item_id)
+            )""",
+            """CREATE TABLE followup_history (
+                id INTEGER PRIMARY KEY,
+                followup_id INTEGER NOT NULL REFERENCES followup (id),
+                field VARCHAR(32) NOT NULL,
+                old_value TEXT,
+                new_value TEXT,
+                changed_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL
+            )""",
+            "CREATE INDEX ix_followup_history_followup ON followup_history (followup_id)",
+            # 第十五条 "谁检查、谁录入、谁公开": each department's exports, with the file's SHA-256.
+            """CREATE TABLE publication (
+                id INTEGER PRIMARY KEY,
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                department VARCHAR(32) NOT NULL REFERENCES department (code),
+                file TEXT NOT NULL,
+                format VARCHAR(8) NOT NULL,
+                sha256 VARCHAR(64) NOT NULL,
+                row_count INTEGER NOT NULL,
+                summary TEXT NOT NULL,
+                published_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL
+            )""",
+        ),
+        # History and publication records are evidence: never changed or removed.
+        **_frozen(("inspection_result_history", ""), ("followup_history", ""), ("publication", "")),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

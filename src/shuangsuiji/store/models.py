@@ -257,3 +257,96 @@ class DrawReplacement(SQLModel, table=True):
     note: str
     replaced_at: str
     operator: str
+
+
+# ---------------------------------------------------------------- 第十二条 to 第十六条 (migration 4)
+
+
+class InspectionResult(SQLModel, table=True):
+    """One result of a drawn entity for one check item (第十二条 to 第十四条)."""
+
+    __tablename__ = "inspection_result"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    uscc: str = Field(primary_key=True)
+    item_id: str = Field(primary_key=True)
+    department: str  # the item's department (谁检查、谁录入)
+    categories: str  # canonical categories joined with ；
+    problem: int  # 1 when a category is a problem (domain.results.PROBLEM_CATEGORIES)
+    methods: str  # joined with ；
+    inspected_on: str
+    signature: Optional[str] = None  # 签字 | 拒签 | 无法取得
+    signature_reason: Optional[str] = None
+    witness: Optional[str] = None
+    followup: Optional[str] = None  # the follow-up measure (domain.results.MEASURES)
+    publish: int
+    no_publish_reason: Optional[str] = None
+    note: Optional[str] = None
+    entered_at: str
+    entered_by: str
+    updated_at: str
+    updated_by: str
+    audit_seq: int
+
+
+class InspectionResultHistory(SQLModel, table=True):
+    __tablename__ = "inspection_result_history"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    draw_id: str
+    uscc: str
+    item_id: str
+    field: str
+    old_value: Optional[str] = None
+    new_value: Optional[str] = None
+    changed_at: str
+    operator: str
+    audit_seq: int
+
+
+class Followup(SQLModel, table=True):
+    """The follow-up of a result with a problem (第十四条(三), 第十六条)."""
+
+    __tablename__ = "followup"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    draw_id: str
+    uscc: str
+    item_id: str
+    department: str
+    handed_to: str  # a department code, or 移送司法机关
+    measure: Optional[str] = None
+    categories: str
+    status: str  # open | in_progress | closed | cancelled
+    closed_on: Optional[str] = None
+    note: Optional[str] = None
+    opened_at: str
+    updated_at: str
+    operator: str
+    audit_seq: int
+
+
+class FollowupHistory(SQLModel, table=True):
+    __tablename__ = "followup_history"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="followup.id")
+    field: str
+    old_value: Optional[str] = None
+    new_value: Optional[str] = None
+    changed_at: str
+    operator: str
+    audit_seq: int
+
+
+class Publication(SQLModel, table=True):
+    """One department's export of publishable results (第十五条), with the file's SHA-256."""
+
+    __tablename__ = "publication"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    draw_id: str = Field(foreign_key="draw.id")
+    department: str = Field(foreign_key="department.code")
+    file: str
+    format: str
+    sha256: str
+    row_count: int
+    summary: str  # JSON: withheld by reason, incomplete entities
+    published_at: str
+    operator: str
+    audit_seq: int

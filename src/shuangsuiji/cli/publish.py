@@ -1,0 +1,93 @@
+"""`shuangsuiji publish`: one department's publishable results (第十五条 "谁检查、谁录入、谁公开")."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shuangsuiji.cli import context, output
+from shuangsuiji.cli.options import DryRun, Json
+from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.i18n import t
+
+HELP = t(
+    "导出某部门可公示的检查结果（国家企业信用信息公示系统字段，XLSX/CSV/JSON）：只含本部门事项，"
+    "不公示的和结果不全的检查对象不导出并计数；文件的 SHA-256 记入审计日志",
+    "Export one department's publishable results (national credit publicity system fields; XLSX/CSV/JSON): only its own "
+    "items; not-for-publication results and entities with missing results are left out and counted; the file's "
+    "SHA-256 goes into the audit log",
+)
+SHORT_HELP = t("公示：导出某部门可公示的检查结果（第十五条 谁检查、谁录入、谁公开）",
+               "Publish one department's publishable results (第十五条)")
+FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".json": "json"}
+
+
+def publish(
+    draw: Annotated[str, typer.Argument(help=t("抽取编号", "draw id"), show_default=False)],
+    dept: Annotated[str, typer.Option("--dept", help=t("公示的部门代码", "publishing department code"), show_default=False)],
+    out: Annotated[Path, typer.Option("-o", "--output", help=t("输出文件 .xlsx、.csv 或 .json", "output .xlsx, .csv or .json"), show_default=False)],
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import publication
+
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise UserError(f"输出文件须为 .xlsx、.csv 或 .json：{out}", f"The output must be .xlsx, .csv or .json: {out}", code=ExitCode.USAGE)
+    if not out.parent.exists():
+        raise UserError(f"目录 {out.parent} 不存在", f"Directory {out.parent} does not exist")
+    # Written beside the target first and moved into place only once the record is committed:
+    # a published file always has its record, and a failed record leaves no file behind.
+    partial = out.with_name(f".{out.stem}.partial{out.suffix}")  # same suffix: same writer
+    try:
+        with context.writing(dry_run) as conn:
+            prepared = publication.prepare(conn, draw, dept)
+            if not prepared["rows"]:
+                raise publication.nothing_to_publish(prepared)
+            recorded = {}
+            if not dry_run:
+                _write(partial, fmt, prepared)
+                sha256 = hashlib.sha256(partial.read_bytes()).hexdigest()
+                recorded = {"sha256": sha256, **publication.record(conn, prepared, file=str(out), fmt=fmt, sha256=sha256,
+                                                                    operator=context.settings.who())}
+        if not dry_run:
+            os.replace(partial, out)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    result = {"draw": draw, "department": prepared["department"], "file": None if dry_run else str(out), "format": fmt,
+              "rows": len(prepared["rows"]), **prepared["summary"], **recorded, "dry_run": dry_run}
+    if as_json:
+        output.emit_json(result)
+        return
+    s = prepared["summary"]
+    output.info(t(f"{'（试运行）' if dry_run else '已写出 ' + str(out)}：公示 {s['published']} 条；不公示 {s['withheld']} 条；"
+                  f"结果不全未公示的检查对象 {s['incomplete_entities']} 个",
+                  f"{'(dry run)' if dry_run else 'Wrote ' + str(out)}: {s['published']} published; {s['withheld']} withheld; "
+                  f"{s['incomplete_entities']} entities with missing results left out"))
+    for reason, n in s["withheld_by_reason"].items():
+        output.info(t(f"  不公示（{reason}）：{n}", f"  withheld ({reason}): {n}"))
+    if recorded:
+        output.info(f"SHA-256 {recorded['sha256']}")
+
+
+def _write(path: Path, fmt: str, prepared: dict) -> None:
+    from shuangsuiji.cli import tables
+    from shuangsuiji.services.publication import FIELDS
+
+    try:
+        if fmt == "json":
+            body = {
+                "draw": prepared["draw"], "task": prepared["task"], "department": prepared["department"],
+                "authority": prepared["authority"], "fields": {k: zh for k, zh, _ in FIELDS}, "rows": prepared["rows"],
+            }
+            path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        else:
+            tables.write(path, prepared["rows"], FIELDS, title=f"{prepared['department']} 抽查结果公示")
+    except OSError as exc:
+        raise UserError(f"无法写入 {path}：{exc.strerror}", f"Cannot write {path}: {exc.strerror}") from None
