@@ -58,6 +58,9 @@ def test_demo_runs_end_to_end_in_a_fresh_store(tmp_path):
     assert result.code == 0, result.err
     assert "$ shuangsuiji --db" in result.err
     assert "Audit log intact" in result.err
+    assert "Verified: 2026-L01-D1 is exactly reproduced" in result.err  # the committed draw's bundle
+    assert "Every entity has a result for every item." in result.err  # the filled templates were imported
+    assert (tmp_path / "demo" / "publish-2026-L01-D1-SCJG.xlsx").is_file()
     head = re.search(r"^(\d+):([0-9a-f]{64})$", result.out, re.M)
     assert head, result.out
     db = tmp_path / "demo" / "demo.db"

@@ -41,8 +41,8 @@ def checklist_dir() -> Path:
     raise UserError("找不到联合清单目录 checklists", "Joint checklists (checklists/) not found")
 
 
-def steps(data: Path, out: Path = Path(".")) -> list[tuple[str, str, list[str]]]:
-    """(Chinese title, English title, arguments) of each step; published documents go to ``out``."""
+def steps(data: Path, out: Path = Path(".")) -> list[tuple[str, str, object]]:
+    """(Chinese title, English title, arguments or a callable(db)) of each step; files go to ``out``."""
     checklist = str(checklist_dir() / "lianzhou-joint-checklist.yaml")
     return [
         ("创建存储", "create the store", ["init"]),
@@ -96,7 +96,65 @@ def draw_steps(out: Path) -> list[tuple[str, str, list[str]]]:
          ["draws", "dispatch", draw, "--dept", "STHJ", "-o", str(out / f"dispatch-{draw}-STHJ.xlsx")]),
         ("导出证据包", "export the bundle", ["draws", "export", draw, "-o", bundle]),
         ("离线复核证据包（不需要存储）", "verify the bundle offline (no store needed)", ["verify", bundle]),
+        *result_steps(out, draw),
     ]
+
+
+def result_steps(out: Path, draw: str) -> list[tuple[str, str, object]]:
+    """Results (第十二条 to 第十六条): each department's template, filled in as its officers would
+    (the demo does it itself), imported; the status, the follow-up, each department's publication."""
+    steps: list[tuple[str, str, object]] = []
+    for dept in ("SCJG", "STHJ"):
+        blank, filled = out / f"results-{draw}-{dept}.xlsx", out / f"results-{draw}-{dept}-filled.xlsx"
+        steps += [
+            (f"{dept} 的检查结果表（含下拉选项）", f"{dept}'s results template (with drop-downs)",
+             ["results", "template", draw, "--dept", dept, "-o", str(blank)]),
+            (f"演示自动填写 {dept} 的结果表（第一户发现问题并责令改正）",
+             f"the demo fills in {dept}'s template (a problem ordered corrected at the first entity)",
+             lambda db, blank=blank, filled=filled: fill_results(db, draw, blank, filled)),
+            (f"导入 {dept} 的检查结果", f"import {dept}'s results", ["results", "import", draw, str(filled)]),
+        ]
+    steps += [
+        ("检查进度：每户一次检查覆盖全部事项（第十二条）", "progress: one inspection per entity covers every item (第十二条)",
+         ["results", "status", draw]),
+        ("后续监管（第十六条）", "follow-ups (第十六条)", ["followups", "list", "--draw", draw]),
+        ("市场监管局公示本部门结果（第十五条）", "the bureau publishes its own results (第十五条)",
+         ["publish", draw, "--dept", "SCJG", "-o", str(out / f"publish-{draw}-SCJG.xlsx")]),
+    ]
+    return steps
+
+
+def fill_results(db: Path, draw: str, blank: Path, filled: Path) -> str:
+    """Fill a results template as a department would in Excel: every row inspected on the second
+    day of the window with the item's first method and signed; the first entity has a problem."""
+    import datetime
+
+    from openpyxl import load_workbook
+
+    from shuangsuiji.services import tasks
+    from shuangsuiji.store.engine import Store
+
+    store = Store(str(db))
+    with store.read() as conn:
+        definition = tasks.get_task(conn, draw.rsplit("-D", 1)[0])["definition"]
+    store.dispose()
+    methods = {item["id"]: item["methods"][0] for item in definition["items"]}
+    day = datetime.date.fromisoformat(definition["window"]["start"]) + datetime.timedelta(days=1)
+    book = load_workbook(blank)
+    ws = book.worksheets[0]
+    col = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}
+    first = ws.cell(2, col["统一社会信用代码"]).value
+    for r in range(2, ws.max_row + 1):
+        problem = ws.cell(r, col["统一社会信用代码"]).value == first
+        values = {
+            "检查结果": "发现问题已责令改正" if problem else "未发现问题",
+            "检查方式": methods[ws.cell(r, col["检查事项编号"]).value],
+            "检查日期": day, "签字情况": "签字", "后续处置": "责令改正" if problem else "无需处置", "是否公示": "是",
+        }
+        for header, value in values.items():
+            ws.cell(r, col[header]).value = value
+    book.save(filled)
+    return f"{filled} ({ws.max_row - 1} rows)"
 
 
 def demo(
@@ -113,9 +171,12 @@ def demo(
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     lang = ["--lang", i18n.LANG]
     for number, (zh, en, args) in enumerate(steps(data, directory), start=1):
-        argv = ["--db", str(db), *lang, *args]
         output.info("")
         output.info(f"[{number}] {t(zh, en)}")
+        if callable(args):  # a step a person would do by hand, e.g. filling in a spreadsheet
+            output.info("→ " + args(db))
+            continue
+        argv = ["--db", str(db), *lang, *args]
         output.info("$ shuangsuiji " + " ".join(shlex.quote(a) for a in ["--db", str(db), *args]))
         code = main(argv)
         if code != 0:
