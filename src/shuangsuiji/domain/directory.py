@@ -181,33 +181,41 @@ def uscc_invalid(code: str, field: str = "uscc") -> Invalid | None:
 EntityRecord = tuple[str, str, str, str, str, str, str, "str | None", "str | None", str]
 
 
+class _Memo(dict):
+    """value -> fn(value), computed once per distinct value; a hit is a plain dict lookup in C."""
+
+    def __init__(self, fn: Callable[[str], str]):
+        self.fn = fn
+
+    def __missing__(self, value: str) -> str:
+        out = self[value] = self.fn(value)
+        return out
+
+
 def entity_parser(
     index: dict[str, int], extras: list[tuple[str, int]], rows: list[list[str]]
 ) -> Callable[[int, list[str]], EntityRecord | Invalid]:
     """A function turning row ``i`` (its values) into a canonical entity record, or what is wrong.
 
-    Built once per file, because it runs a million times for a large directory: column
-    positions are resolved once, the codes are checked for the whole file at once, and the
-    few distinct values of type, industry and region are normalised once each.
+    Built once per file (or per batch of one), because it runs a million times for a large
+    directory: column positions are resolved once, the codes are checked for all the rows at
+    once, and the few distinct values of type, industry and region are normalised once each.
     """
     absent = max([*index.values(), *(i for _, i in extras)], default=0) + 1  # reads as ""
     iu, iname, istatus = index["uscc"], index["name"], index["status"]
-    itype, iind, ireg, iaddr, irisk, idate = (
+    itype, iind, ireg, iaddr, irisk, idate = optional = tuple(
         index.get(f, absent) for f in ("entity_type", "industry", "region", "address", "risk_class", "registered_on")
     )
     width = absent + 1
+    # Rows are padded to `width` only when they must be: when short, or when an optional column is
+    # missing from the file and is read from the extra slot (measured: 0.3 s of a million rows).
+    pad_all = absent in optional
     statuses, risks = _STATUS_ALIASES, RISK_NAMES
     code_ok = uscc_rules.valid_mask([v[iu] if len(v) > iu else "" for v in rows])
-    memo: dict[str, str] = {}
-
-    def few(value: str) -> str:
-        out = memo.get(value)
-        if out is None:
-            out = memo[value] = clean(value)
-        return out
+    few = _Memo(clean)  # a dict lookup per value, not a Python call (measured: 0.05 s of a million rows)
 
     def parse(i: int, values: list[str]) -> EntityRecord | Invalid:
-        if len(values) != width:
+        if len(values) < absent or (pad_all and len(values) != width):
             values = (values + [""] * width)[:width]
             values[-1] = ""
         if code_ok[i]:
@@ -244,7 +252,7 @@ def entity_parser(
                 return Invalid("registered_on", "日期格式无法识别（例：2020-01-05）", "unreadable date (e.g. 2020-01-05)", raw_date)
         attrs = {h: values[i] for h, i in extras if values[i] != ""} if extras else None
         return (
-            code, name, few(values[itype]), few(values[iind]), few(values[ireg]), clean(values[iaddr]),
+            code, name, few[values[itype]], few[values[iind]], few[values[ireg]], clean(values[iaddr]),
             status, risk, registered,
             json.dumps(attrs, ensure_ascii=False, sort_keys=True) if attrs else "{}",
         )

@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Iterator
 
 from shuangsuiji.domain.directory import Invalid
 from shuangsuiji.errors import ExitCode, Problem, UserError
-from shuangsuiji.tabular import Columns, Table, row_fields
+from shuangsuiji.tabular import Columns, Rows, Table, row_fields
 
 Progress = Callable[[int, int], None]
 
@@ -34,8 +34,9 @@ def gc_paused() -> Iterator[None]:
 
 @dataclass
 class Parsed:
-    records: list[tuple] = field(default_factory=list)
+    records: list[tuple] = field(default_factory=list)  # empty when records went to the store batch by batch
     rejected: list[tuple[Problem, list[str]]] = field(default_factory=list)  # (problem, raw row)
+    rows: int = 0  # rows read (blank lines aside)
 
 
 def parse_rows(
@@ -45,25 +46,50 @@ def parse_rows(
 ) -> Parsed:
     """Parse every row; a record's first element is its key, which must be unique in the file."""
     out = Parsed()
-    records, rejected = out.records, out.rejected
-    seen: dict[str, int] = {}
-    total = len(table.rows)
-    for i, (number, values) in enumerate(table.rows):
-        result = parse(i, values)
-        if isinstance(result, Invalid):
-            rejected.append((Problem(result.zh, result.en, table.file, number, result.field, result.value), values))
-            continue
-        first = seen.setdefault(result[0], number)
-        if first != number:
-            problem = Problem(f"与第 {first} 行重复", f"duplicate of row {first}", table.file, number, "key", result[0])
-            rejected.append((problem, values))
-        else:
-            records.append(result)
-        if progress and i % 50_000 == 0:
-            progress(i, total)
-    if progress:
-        progress(total, total)
+    for records in parse_batches(table.file, [table.rows], lambda _rows: parse, out, progress, len(table.rows)):
+        out.records += records
     return out
+
+
+def parse_batches(
+    file: str,
+    batches: Iterable[Rows],
+    parser_for: Callable[[Rows], Callable[[int, list[str]], tuple | Invalid]],
+    out: Parsed,
+    progress: Progress | None = None,
+    total: int | None = None,
+) -> Iterator[list[tuple]]:
+    """Parse rows a batch at a time, as they are read; yield each batch's valid records.
+
+    ``parser_for(batch)`` gives the parser of one batch (``parse(i, values)`` for its row i).
+    Bad rows go to ``out.rejected`` and the count of rows to ``out.rows``; a record's first
+    element is its key, which must be unique in the whole file (a repeat is rejected, naming
+    the row of the first). ``total`` is only the progress bar's estimate.
+    """
+    rejected = out.rejected
+    seen: dict[str, int] = {}
+    done = 0
+    for rows in batches:
+        parse = parser_for(rows)
+        records = []
+        for i, (number, values) in enumerate(rows):
+            result = parse(i, values)
+            if isinstance(result, Invalid):
+                rejected.append((Problem(result.zh, result.en, file, number, result.field, result.value), values))
+                continue
+            first = seen.setdefault(result[0], number)
+            if first != number:
+                problem = Problem(f"与第 {first} 行重复", f"duplicate of row {first}", file, number, "key", result[0])
+                rejected.append((problem, values))
+            else:
+                records.append(result)
+            if progress and (done + i) % 50_000 == 0:
+                progress(done + i, total)
+        done += len(rows)
+        out.rows = done
+        yield records
+    if progress:
+        progress(done, done)
 
 
 def by_fields(columns: Columns, parse: Callable[[dict[str, str], dict[str, str]], tuple | Invalid]):

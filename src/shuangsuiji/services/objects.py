@@ -10,8 +10,8 @@ from sqlalchemy import Connection, text
 from shuangsuiji.domain.directory import ENTITY_FIELDS, ENTITY_HEADERS, ENTITY_REQUIRED, entity_parser, normalise_uscc
 from shuangsuiji.errors import UserError
 from shuangsuiji.services import importing
-from shuangsuiji.services.upsert import Directory, merge
-from shuangsuiji.tabular import map_columns, read_table
+from shuangsuiji.services.upsert import Directory, Load
+from shuangsuiji.tabular import map_columns, open_table
 
 ENTITIES = Directory(
     table="entity",
@@ -36,23 +36,40 @@ def import_objects(
     progress: importing.Progress | None = None,
 ) -> tuple[dict, importing.Parsed, object]:
     """Upsert the entities of a CSV/XLSX file; returns (summary, parsed rows, table)."""
-    table = read_table(path, encoding=encoding, sheet=sheet)
-    columns = map_columns(table, ENTITY_HEADERS, ENTITY_REQUIRED)
-    parsed = importing.parse_rows(table, entity_parser(columns.index, columns.extras, [v for _, v in table.rows]), progress)
+    table, batches = open_table(path, encoding=encoding, sheet=sheet, count_lines=progress is not None)
+    try:
+        columns = map_columns(table, ENTITY_HEADERS, ENTITY_REQUIRED)
+    except UserError:
+        for _ in batches:  # a malformed line further on is reported first, as when files were read whole
+            pass
+        raise
+    parsed = importing.Parsed()
+    # Read, checked and written a batch at a time, so a million-row file is never all in memory
+    # as rows and records (measured on a million rows: peak memory 1.46 GB -> 0.49 GB, and 1.3 s
+    # faster, mostly fewer page faults).
+    # Every row is still checked: after a bad row (without --skip-invalid) the rest are only
+    # checked, and refuse_or_skip below raises, so the transaction rolls back and nothing is written.
+    load = Load(conn, ENTITIES)
+    for records in importing.parse_batches(
+        table.file,
+        batches,
+        lambda rows: entity_parser(columns.index, columns.extras, [v for _, v in rows]),
+        parsed,
+        progress,
+        table.lines - 1 if table.lines else None,
+    ):
+        if skip_invalid or not parsed.rejected:
+            load.add(records)
     importing.refuse_or_skip(parsed, table, skip_invalid)
-    rows = len(table.rows)
-    table.rows.clear()  # the raw rows are done with (rejects keep their own): free them before the bulk insert
     payload = {
         "file": str(path),
         "sha256": table.sha256,
         "encoding": table.encoding,
-        "rows": rows,
+        "rows": parsed.rows,
         "rejected": len(parsed.rejected),
         "sync": sync,
     }
-    summary, entry = merge(
-        conn, ENTITIES, parsed.records, operator=operator, command="objects import", payload=payload, sync=sync
-    )
+    summary, entry = load.finish(operator=operator, command="objects import", payload=payload, sync=sync)
     return {**payload, **summary, "audit_seq": entry.seq}, parsed, table
 
 
