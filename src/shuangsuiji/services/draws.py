@@ -22,6 +22,7 @@ from shuangsuiji.domain.plan import sample_size
 from shuangsuiji.domain.teams import REPLACEMENT_REASONS, Assignment, AssignmentError, Replacement, TeamDraw, assign_teams, rebuild_assignment
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
+from shuangsuiji.services.importing import gc_paused
 
 # 第十一条 reasons as users type them → the keys recorded in bundles.
 REASON_KEYS = {
@@ -257,71 +258,74 @@ def run(
     dice: str | None = None,
 ) -> dict:
     """Draw and lock in one transaction: freeze (or check the commitment), seed, draw, lock."""
-    task = tasks.get_task(conn, task_id)
-    current = _refuse_if_drawn(conn, task_id)
-    if current and current["commitment"] is not None:
-        if seed is not None:
-            raise UserError(
-                "该任务已承诺种子来源，不能再用 --seed 指定种子。",
-                "This task's seed sources are committed; --seed cannot replace them.",
-                code=ExitCode.USAGE,
-            )
-        draw_id = current["id"]
-        now = freeze(conn, task)
-        committed = current["commitment"]
-        for key, value in (("population_sha256", now.population_sha256), ("parameters_sha256", now.parameters_sha256)):
-            if committed[key] != value:
-                what = ("检查对象范围", "population") if key.startswith("population") else ("抽取参数", "parameters")
+    # A million fetched rows, ids and digests, none in a reference cycle: the cyclic collector would
+    # only re-scan them as they pile up (measured: 0.1-0.15 s of a million-entity draw).
+    with gc_paused():
+        task = tasks.get_task(conn, task_id)
+        current = _refuse_if_drawn(conn, task_id)
+        if current and current["commitment"] is not None:
+            if seed is not None:
                 raise UserError(
-                    f"承诺之后{what[0]}已变化，拒绝抽取（作废 {draw_id} 后重新承诺）。",
-                    f"The {what[1]} changed since the commitment; refusing to draw (void {draw_id} and commit again).",
-                    code=ExitCode.PROBLEMS,
+                    "该任务已承诺种子来源，不能再用 --seed 指定种子。",
+                    "This task's seed sources are committed; --seed cannot replace them.",
+                    code=ExitCode.USAGE,
                 )
-        value, provenance = _committed_seed(conn, draw_id, committed, beacon_value, dice)
-        strata = _strata(conn, draw_id)
-        parameters = current["parameters"]
-    else:
-        if current is not None:  # a committed draw without commitment cannot exist; be safe
-            raise UserError(f"{current['id']} 状态异常", f"{current['id']} is in an unexpected state")
-        if beacon_value or dice:
-            raise UserError("没有承诺时不能用 --beacon-value / --dice（先 draws commit）",
-                            "--beacon-value / --dice need a commitment first (`draws commit`)", code=ExitCode.USAGE)
-        frozen = freeze(conn, task)
-        draw_id = _new_draw(conn, task, frozen, operator, None)
-        if seed is not None:
-            if not seed.strip():
-                raise UserError("--seed 不能为空", "--seed must not be empty", code=ExitCode.USAGE)
-            value, provenance = seed, {"kind": "given"}
+            draw_id = current["id"]
+            now = freeze(conn, task)
+            committed = current["commitment"]
+            for key, value in (("population_sha256", now.population_sha256), ("parameters_sha256", now.parameters_sha256)):
+                if committed[key] != value:
+                    what = ("检查对象范围", "population") if key.startswith("population") else ("抽取参数", "parameters")
+                    raise UserError(
+                        f"承诺之后{what[0]}已变化，拒绝抽取（作废 {draw_id} 后重新承诺）。",
+                        f"The {what[1]} changed since the commitment; refusing to draw (void {draw_id} and commit again).",
+                        code=ExitCode.PROBLEMS,
+                    )
+            value, provenance = _committed_seed(conn, draw_id, committed, beacon_value, dice)
+            strata = _strata(conn, draw_id)
+            parameters = current["parameters"]
         else:
-            value, provenance = seeds.random_seed(), {"kind": "csprng", "bits": 256}
-        strata = frozen.strata
-        parameters = frozen.parameters
-    rows, counts = [], {}
-    for stratum in parameters["strata"]:
-        chosen = sample(strata[stratum["name"]], value, stratum["take"])
-        counts[stratum["name"]] = len(chosen)
-        rows += [(draw_id, stratum["name"], i, s.id, s.ticket) for i, s in enumerate(chosen, start=1)]
-    conn.exec_driver_sql(
-        "INSERT INTO draw_selection (draw_id, stratum, position, uscc, ticket) VALUES "
-        + ("(?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s)"),
-        rows,
-    )
-    locked_at = utc_now()
-    conn.execute(
-        text("UPDATE draw SET state = 'locked', seed = :seed, seed_provenance = :prov, locked_at = :t WHERE id = :d"),
-        {"seed": value, "prov": canonical_json(provenance), "t": locked_at, "d": draw_id},
-    )
-    selected_sha256 = bundles.sha256_text("\n".join(f"{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}" for r in rows))
-    entry = audit.append(conn, operator, "draws run", {
-        "draw": draw_id, "task": task_id, "seed": value, "seed_provenance": provenance,
-        "population_sha256": bundles.combined_digest({s["name"]: s["population_sha256"] for s in parameters["strata"]}),
-        "parameters_sha256": bundles.parameters_digest(parameters), "selected": counts, "selected_sha256": selected_sha256,
-    })
-    return {
-        "draw": draw_id, "task": task_id, "state": "locked", "seed": value, "seed_provenance": provenance,
-        "strata": [{**s, "selected": counts[s["name"]]} for s in parameters["strata"]],
-        "excluded": parameters["excluded"], "locked_at": locked_at, "audit_seq": entry.seq,
-    }
+            if current is not None:  # a committed draw without commitment cannot exist; be safe
+                raise UserError(f"{current['id']} 状态异常", f"{current['id']} is in an unexpected state")
+            if beacon_value or dice:
+                raise UserError("没有承诺时不能用 --beacon-value / --dice（先 draws commit）",
+                                "--beacon-value / --dice need a commitment first (`draws commit`)", code=ExitCode.USAGE)
+            frozen = freeze(conn, task)
+            draw_id = _new_draw(conn, task, frozen, operator, None)
+            if seed is not None:
+                if not seed.strip():
+                    raise UserError("--seed 不能为空", "--seed must not be empty", code=ExitCode.USAGE)
+                value, provenance = seed, {"kind": "given"}
+            else:
+                value, provenance = seeds.random_seed(), {"kind": "csprng", "bits": 256}
+            strata = frozen.strata
+            parameters = frozen.parameters
+        rows, counts = [], {}
+        for stratum in parameters["strata"]:
+            chosen = sample(strata[stratum["name"]], value, stratum["take"])
+            counts[stratum["name"]] = len(chosen)
+            rows += [(draw_id, stratum["name"], i, s.id, s.ticket) for i, s in enumerate(chosen, start=1)]
+        conn.exec_driver_sql(
+            "INSERT INTO draw_selection (draw_id, stratum, position, uscc, ticket) VALUES "
+            + ("(?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s)"),
+            rows,
+        )
+        locked_at = utc_now()
+        conn.execute(
+            text("UPDATE draw SET state = 'locked', seed = :seed, seed_provenance = :prov, locked_at = :t WHERE id = :d"),
+            {"seed": value, "prov": canonical_json(provenance), "t": locked_at, "d": draw_id},
+        )
+        selected_sha256 = bundles.sha256_text("\n".join(f"{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}" for r in rows))
+        entry = audit.append(conn, operator, "draws run", {
+            "draw": draw_id, "task": task_id, "seed": value, "seed_provenance": provenance,
+            "population_sha256": bundles.combined_digest({s["name"]: s["population_sha256"] for s in parameters["strata"]}),
+            "parameters_sha256": bundles.parameters_digest(parameters), "selected": counts, "selected_sha256": selected_sha256,
+        })
+        return {
+            "draw": draw_id, "task": task_id, "state": "locked", "seed": value, "seed_provenance": provenance,
+            "strata": [{**s, "selected": counts[s["name"]]} for s in parameters["strata"]],
+            "excluded": parameters["excluded"], "locked_at": locked_at, "audit_seq": entry.seq,
+        }
 
 
 def _committed_seed(conn, draw_id: str, commitment: dict, beacon_value: str | None, dice: str | None) -> tuple[str, dict]:

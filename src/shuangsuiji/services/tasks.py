@@ -583,37 +583,47 @@ def population(conn: Connection, task: dict, *, now: datetime | None = None) -> 
     d = task["definition"]
     ratios: dict[str, str] = d["ratios"]
     list_imported = None
+    # Whether the status is live is decided in SQL: a million 0/1 (shared small ints) cost less to
+    # fetch than a million status texts, each a new str (measured: 0.1 s of a million entities).
+    live = {f"live_{i}": s for i, s in enumerate(DRAWABLE_STATUSES)}
+    live_sql = f"status IN ({', '.join(':' + k for k in live)})"
     if "imported_list" in d["scope"]:
-        rows = _fetch(conn, "SELECT uscc, risk_class, status, 1 FROM task_list_entity WHERE task_id = :task", {"task": task["id"]})
+        rows = _fetch(conn, f"SELECT uscc, risk_class, {live_sql}, 1 FROM task_list_entity WHERE task_id = :task", {"task": task["id"], **live})
         list_imported = bool(rows)
     else:
         where, params = directory_where(d["scope"]["directory"])
-        rows = _fetch(conn, f"SELECT uscc, risk_class, status, in_directory FROM entity{where}", params)
+        rows = _fetch(conn, f"SELECT uscc, risk_class, {live_sql}, in_directory FROM entity{where}", {**params, **live})
     recent, recent_info = recently_drawn(conn, task, now)
 
     classes = list(dict.fromkeys([*RISK_CLASSES, *ratios]))
     counts = {c: dict.fromkeys(EXCLUSIONS + ("in_scope",), 0) for c in [*classes, UNCLASSIFIED]}
     strata: dict[str, list[str]] = {c: [] for c in ratios}
-    live = frozenset(DRAWABLE_STATUSES)
-    for code, risk, status, in_directory in rows:
+    # Most rows are drawable: they only go onto their class's list here, and are counted (and the
+    # recently drawn taken out) per class below (measured: 0.06 s of a million entities).
+    add_to = {c: codes.append for c, codes in strata.items()}
+    for code, risk, is_live, in_directory in rows:
+        if in_directory and is_live:
+            add = add_to.get(risk)
+            if add is not None:
+                add(code)
+                continue
         bucket = counts.get(risk or UNCLASSIFIED)
         if bucket is None:  # a class outside the scheme: counted as such
             bucket = counts[risk] = dict.fromkeys(EXCLUSIONS + ("in_scope",), 0)
         if not in_directory:
             bucket["removed"] += 1
-        elif status not in live:
+        elif not is_live:
             bucket["not_live"] += 1
         elif risk is None:
             bucket["unclassified"] += 1
-        elif risk not in strata:
-            bucket["no_ratio"] += 1
         else:
-            bucket["in_scope"] += 1
-            if code in recent:
-                bucket["recent_same_item"] += 1
-            else:
-                strata[risk].append(code)
-    for codes in strata.values():
+            bucket["no_ratio"] += 1
+    for c, codes in strata.items():
+        counts[c]["in_scope"] = len(codes)
+        if recent:
+            kept = [code for code in codes if code not in recent]
+            counts[c]["recent_same_item"] = len(codes) - len(kept)
+            codes = strata[c] = kept
         codes.sort()
     in_scope = {c: counts[c]["in_scope"] for c in ratios}
     takes = {c: sample_size(len(strata[c]), ratios[c], d["rounding"]) for c in ratios}
