@@ -85,8 +85,9 @@ def init(as_json: Json = False) -> None:
 
 def _register() -> None:
     from shuangsuiji.cli import (
-        audit, checklists, demo, departments, draws, followups, inspectors, objects, plans, publish, results, tasks,
+        audit, checklists, db, demo, departments, draws, followups, inspectors, objects, plans, publish, results, tasks,
     )
+    from shuangsuiji.cli import forms
 
     app.add_typer(departments.app, name="departments")
     app.add_typer(objects.app, name="objects")
@@ -99,8 +100,10 @@ def _register() -> None:
     app.command(name="verify", help=draws.VERIFY_HELP)(draws.verify_bundle)
     app.add_typer(results.app, name="results")
     app.add_typer(followups.app, name="followups")
+    app.add_typer(forms.app, name="forms")
     app.command(name="publish", help=publish.HELP, short_help=publish.SHORT_HELP)(publish.publish)
     app.add_typer(audit.app, name="audit")
+    app.add_typer(db.app, name="db")
     app.command(name="demo", help=demo.HELP)(demo.demo)
 
 

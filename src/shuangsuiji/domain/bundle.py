@@ -25,6 +25,9 @@ TOP_KEYS = {
 }
 STRATUM_KEYS = {"name", "ratio", "size", "take", "population_sha256", "population", "selected"}
 SEED_KEYS = {"value", "provenance", "commitment", "contributions"}
+DRAW_KEYS = {"id", "attempt", "state", "created_at", "locked_at", "void"}
+TASK_KEYS = {"id", "name", "definition", "definition_sha256"}
+INSPECTOR_KEYS = {"initiating", "cooperating", "per_department", "pools", "conflicts", "assignment", "replacements", "teams"}
 
 
 def sha256_text(text: str) -> str:
@@ -85,6 +88,10 @@ def verify(bundle: Any, take_for=None) -> None:
         raise Mismatch("format_version", f"expected {FORMAT_VERSION}, found {bundle['format_version']!r}")
     if bundle["algorithm"] != ALGORITHM:
         raise Mismatch("algorithm", f"expected {ALGORITHM}, found {bundle['algorithm']!r}")
+    _keys("draw", bundle["draw"], DRAW_KEYS)
+    _task(bundle)
+    for i, item in enumerate(bundle["audit"] if isinstance(bundle["audit"], list) else [None]):
+        _keys(f"audit[{i}]", item, {"seq", "command", "ts", "hash"})
     seed = _seed(bundle)
     parameters = bundle["parameters"]
     if parameters_digest(parameters) != bundle["parameters_sha256"]:
@@ -123,6 +130,10 @@ def verify(bundle: Any, take_for=None) -> None:
         frozen = declared.get(name)
         if frozen != {k: stratum[k] for k in ("name", "ratio", "size", "take", "population_sha256")}:
             raise Mismatch(f"{where}", "differs from the frozen parameters")
+        if not isinstance(stratum["selected"], list):
+            raise Mismatch(f"{where}.selected", "must be a list")
+        for j, item in enumerate(stratum["selected"], start=1):
+            _keys(f"{where}.selected position {j}", item, {"id", "ticket"})
         try:
             recomputed = sample(ids, seed, stratum["take"])
         except DuplicateIdError as exc:
@@ -154,6 +165,31 @@ def _keys(where: str, value: Any, expected: set[str]) -> None:
         raise Mismatch(where, f"unexpected field(s) {', '.join(extra)}")
 
 
+def _task(bundle: dict) -> None:
+    """The task block is the frozen task the parameters name, and the ratios and rounding are its own."""
+    task = bundle["task"]
+    _keys("task", task, TASK_KEYS)
+    definition = task["definition"]
+    if sha256_text(canonical_json(definition)) != task["definition_sha256"]:
+        raise Mismatch("task.definition_sha256", "does not match the task's definition")
+    parameters = bundle["parameters"]
+    if not isinstance(parameters, dict) or parameters.get("task") != {"id": task["id"], "definition_sha256": task["definition_sha256"]}:
+        raise Mismatch("parameters.task", "does not name this task and its definition_sha256")
+    if parameters.get("rounding") != definition["rounding"]:
+        raise Mismatch("parameters.rounding", f"the task's rounding is {definition['rounding']!r}")
+    for p in parameters["strata"]:
+        if p["ratio"] != definition["ratios"].get(p["name"]):
+            raise Mismatch(f"parameters.strata[{p['name']}].ratio", f"the task's ratio is {definition['ratios'].get(p['name'])!r}")
+
+
+def _applicable(definition: dict, entities: list[str]) -> dict[str, list[str]]:
+    """Cooperating departments with items in the task, per entity; {} when all of them have items
+    (as services/draws.py records it; 第十一条: the team is the officers of the executing departments)."""
+    item_departments = {item["department"] for item in definition["items"]}
+    applicable = [c for c in definition["cooperating"] if c in item_departments]
+    return {e: applicable for e in entities} if len(applicable) != len(definition["cooperating"]) else {}
+
+
 def _seed(bundle: dict) -> str:
     record = bundle["seed"]
     _keys("seed", record, SEED_KEYS)
@@ -164,6 +200,7 @@ def _seed(bundle: dict) -> str:
         return value
     parts = []
     for i, c in enumerate(record["contributions"]):
+        _keys(f"seed.contributions[{i}]", c, {"department", "commit", "secret"})
         if commit_hash(c["secret"]) != c["commit"]:
             raise Mismatch(f"seed.contributions[{i}]", f"department {c['department']}'s secret does not match its commitment")
         parts.append(("department", c["department"], c["secret"]))
@@ -179,15 +216,22 @@ def _seed(bundle: dict) -> str:
 
 def _inspectors(bundle: dict, seed: str) -> None:
     inspectors = bundle["inspectors"]
-    _keys("inspectors", inspectors, {"initiating", "cooperating", "per_department", "pools", "conflicts", "assignment", "replacements", "teams"})
+    _keys("inspectors", inspectors, INSPECTOR_KEYS | ({"applicable"} if "applicable" in inspectors else set()))
+    entities = entities_in_order(bundle["strata"])
+    expected = _applicable(bundle["task"]["definition"], entities)
+    if inspectors.get("applicable", {}) != expected:
+        raise Mismatch("inspectors.applicable", f"the task's check items give {expected}")
+    for i, r in enumerate(inspectors["replacements"]):
+        _keys(f"inspectors.replacements[{i}]", r, {"officer", "reason", "entity", "note", "at", "operator"})
     for department, pool in inspectors["pools"].items():
+        for j, item in enumerate(pool, start=1):
+            _keys(f"inspectors.pools[{department}] position {j}", item, {"id", "ticket"})
         recomputed = officer_order([o["id"] for o in pool], seed, department)
         difference = first_difference(pool, recomputed, label=f"inspectors.pools[{department}]")
         if difference:
             field, _, message = difference.partition(": ")
             raise Mismatch(field, message)
     draw = team_draw(seed, inspectors)
-    entities = entities_in_order(bundle["strata"])
     initial = Assignment.from_dict(inspectors["assignment"])
     difference = assignment_difference(initial, rebuild_assignment(entities, draw, []))
     if difference:

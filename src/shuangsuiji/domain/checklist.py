@@ -72,9 +72,10 @@ def read_yaml(text: str, file: str | None) -> YamlDoc:
     Repeated keys in a mapping (which plain YAML loaders silently collapse to the last one)
     are returned as problems.
     """
-    loader = yaml.SafeLoader(text)
     doc = YamlDoc(data=None, file=file)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # raises already on a control character in the text
         node = loader.get_single_node()
         if node is not None:
             doc.data = _build(loader, node, (), doc, set())
@@ -100,7 +101,8 @@ def read_yaml(text: str, file: str | None) -> YamlDoc:
             problems=[Problem(f"YAML 语法错误：{exc}", f"YAML syntax error: {exc}", file=file)],
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return doc
 
 

@@ -1,0 +1,464 @@
+"""Keeping a store safe: a consistent backup of a live store, and one check of everything
+the store promises (第五条 "全程留痕、责任可溯", 第九条 "一经锁定不得更改", 第十八条 归档).
+
+``backup`` copies the store while holding its write lock, so the copy is exactly the state
+after the last committed change; the ``db backup`` audit entry is then written in the live
+store only — the copy ends at the entry before it, and that entry names the copy's head and
+SHA-256 (docs/reliability.md explains why).
+
+``check`` re-checks, in one read transaction: the schema version and the store's refusal
+triggers, the database's own integrity, the audit chain, that every audit reference points
+at a real entry, that every frozen row (checklist, plan, task, draw) still hashes to what
+its audit entry recorded, and every drawn draw recomputed from its seed. Each problem names
+the table and the row (or the log entry), so an administrator's direct edit is found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from sqlalchemy import Connection, inspect, text
+
+from shuangsuiji.domain import bundle as bundles
+from shuangsuiji.domain.audit import canonical_json
+from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.services import audit
+from shuangsuiji.store import migrations
+
+
+# ---------------------------------------------------------------- backup
+
+
+def backup(store, dest: Path, *, force: bool, operator: str) -> dict:
+    """Copy the live store to ``dest`` (never half-written), and log the copy in the store.
+
+    The copy is made while this process holds the write lock, so no change can fall between
+    the copy and its audit entry: the copy's head is the entry just before ``db backup``.
+    """
+    dest = Path(dest).expanduser().resolve()
+    if not store.is_sqlite:
+        raise UserError(
+            "目前只能备份 SQLite 存储；PostgreSQL 存储请用 pg_dump。",
+            "Only a SQLite store can be backed up by this command so far; use pg_dump for PostgreSQL.",
+        )
+    live = Path(store.engine.url.database).resolve()
+    if dest in (live, Path(f"{live}-wal"), Path(f"{live}-shm"), Path(f"{live}-journal")):
+        raise UserError(f"备份文件不能是存储本身：{dest}", f"The backup cannot be the store itself: {dest}", code=ExitCode.USAGE)
+    if not dest.parent.is_dir():
+        raise UserError(f"目录 {dest.parent} 不存在", f"Directory {dest.parent} does not exist")
+    if dest.is_dir():
+        raise UserError(f"{dest} 是目录，请给出备份文件名", f"{dest} is a directory; give the backup's file name", code=ExitCode.USAGE)
+    if dest.exists() and not force:
+        raise UserError(
+            f"{dest} 已存在，未覆盖（确需覆盖请加 --force）",
+            f"{dest} already exists; not overwritten (add --force to replace it)",
+        )
+    # Written beside the target and renamed over it: a crash never leaves a half-written backup at dest.
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    tmp.unlink(missing_ok=True)
+    replaced = False
+    try:
+        with store.write() as conn:
+            version = migrations.current_version(conn)
+            if version == 0:
+                raise UserError(f"{store.db} 不是已初始化的存储", f"{store.db} is not an initialised store")
+            head = audit.head(conn)
+            _vacuum_into(store, tmp)
+            copy = _describe_copy(tmp)
+            want = (head.seq, head.hash) if head else (0, None)
+            if (copy["head"]["seq"], copy["head"]["hash"]) != want or copy["quick_check"] != "ok":
+                raise UserError(
+                    f"备份副本校验失败（{copy['quick_check']}，链头 {copy['head']}），未保留副本",
+                    f"The copy did not check out ({copy['quick_check']}, head {copy['head']}); it was not kept",
+                )
+            os.replace(tmp, dest)
+            replaced = True
+            payload = {"file": str(dest), "bytes": copy["bytes"], "sha256": copy["sha256"],
+                       "schema_version": version, "head": copy["head"]}
+            entry = audit.append(conn, operator, "db backup", payload)
+    except BaseException:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)
+        if replaced:  # the entry naming it was not committed: do not leave an unrecorded copy
+            dest.unlink(missing_ok=True)
+        raise
+    return {**payload, "audit_seq": entry.seq}
+
+
+def _vacuum_into(store, path: Path) -> None:
+    """SQLite's own consistent copy (``VACUUM INTO``), on a second connection of the store's engine.
+
+    VACUUM cannot run inside a transaction, so it uses the bare driver connection (the engine's
+    pragmas applied, no BEGIN); it reads the last committed state while our write lock is held.
+    """
+    raw = store.engine.raw_connection()
+    try:
+        raw.driver_connection.execute("VACUUM INTO ?", (str(path),))
+    except sqlite3.Error as exc:
+        raise UserError(f"备份失败：{exc}", f"Backup failed: {exc}") from None
+    finally:
+        raw.close()
+
+
+def _describe_copy(path: Path) -> dict:
+    """Check the copy, read its head, make it a WAL file like the store, and hash it."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        quick = conn.execute("PRAGMA quick_check").fetchone()[0]
+        row = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    # VACUUM INTO writes a rollback-journal file; the store switches every file it opens to WAL,
+    # which rewrites the header. Switch it now, so that opening the copy later keeps its SHA-256.
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+    finally:
+        conn.close()
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+        os.fsync(fh.fileno())  # durable before it is renamed into place and logged
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest(), "quick_check": quick,
+            "head": {"seq": row[0], "hash": row[1]} if row else {"seq": 0, "hash": None}}
+
+
+# ---------------------------------------------------------------- check
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: which check found it, in which table and row (or log entry), and what."""
+
+    check: str
+    table: str | None
+    row: str | None
+    en: str
+    zh: str
+
+    def to_json(self) -> dict:
+        return {"check": self.check, "table": self.table, "row": self.row, "message": self.en, "message_zh": self.zh}
+
+
+CHECKS = ("schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references", "frozen_rows", "draws")
+
+
+class _Report:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.checks: dict[str, dict] = {}
+
+    def add(self, check: str, table: str | None, row: Any, en: str, zh: str) -> None:
+        self.findings.append(Finding(check, table, None if row is None else str(row), en, zh))
+
+    def run(self, name: str, fn: Callable[[], int | None], skip: str | None = None) -> None:
+        """Run one check; a check that cannot even read its rows is a finding, not a crash."""
+        if skip:
+            self.checks[name] = {"ok": None, "checked": 0, "skipped": skip}
+            return
+        before = len(self.findings)
+        try:
+            checked = fn()
+        except Exception as exc:  # a damaged store must be reported, whatever it looks like
+            self.add(name, None, None, f"the check could not complete: {exc!r}", f"检查无法完成：{exc!r}")
+            checked = None
+        self.checks[name] = {"ok": len(self.findings) == before, "checked": checked}
+
+
+def check_store(store, expect_head: tuple[int, str] | None = None) -> dict:
+    """``check`` in one read transaction of ``store``, rolled back rather than committed: on a
+    damaged file even ending a read can fail, and the findings must still be reported."""
+    from sqlalchemy.exc import DBAPIError
+
+    from shuangsuiji.store.engine import _busy_as_exit
+
+    with _busy_as_exit(), store.engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            return check(conn, expect_head)
+        finally:
+            try:
+                trans.rollback()
+            except DBAPIError:
+                conn.invalidate()
+
+
+def check(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
+    """Every check of the store; ``ok`` is False when any finds a problem (exit 3)."""
+    version = migrations.current_version(conn)
+    if version == 0:
+        raise UserError("这不是已初始化的存储（没有结构版本）", "This is not an initialised store (no schema version)")
+    report = _Report()
+    sqlite = conn.dialect.name == "sqlite"
+    current = version == migrations.LATEST
+    audit_result: dict = {}
+
+    def schema() -> int:
+        if version != migrations.LATEST:
+            report.add("schema", "schema_migrations", version,
+                       f"schema version {version}, this program's is {migrations.LATEST} (run `shuangsuiji init`)",
+                       f"结构版本 {version}，本程序为 {migrations.LATEST}（运行 shuangsuiji init）")
+        return 1
+
+    def chain() -> int:
+        audit_result.update(audit.verify(conn, expect_head))
+        broken = audit_result["broken"]
+        if broken:
+            report.add("audit_chain", "audit_log", broken["seq"], broken["message"], broken["message_zh"])
+        return audit_result["entries"]
+
+    not_current = None if current else "schema not current"
+    report.run("schema", schema)
+    report.run("triggers", lambda: _triggers(conn, version, report))
+    report.run("integrity", lambda: _integrity(conn, report), None if sqlite else "SQLite only")
+    report.run("foreign_keys", lambda: _foreign_keys(conn, report), None if sqlite else "enforced by PostgreSQL")
+    report.run("audit_chain", chain)
+    report.run("audit_references", lambda: _audit_references(conn, report), not_current)
+    report.run("frozen_rows", lambda: _frozen_rows(conn, report), not_current)
+    report.run("draws", lambda: _draws(conn, report), not_current)
+    return {
+        "ok": not report.findings,
+        "schema_version": version,
+        "latest_version": migrations.LATEST,
+        "audit": {"entries": audit_result.get("entries"), "head_hash": audit_result.get("head_hash")},
+        "checks": report.checks,
+        "problems": [f.to_json() for f in report.findings],
+    }
+
+
+_TRIGGER_NAME = re.compile(r"CREATE\s+TRIGGER\s+(\w+)\s+BEFORE\s+\w+(?:\s+OR\s+\w+)?\s+ON\s+(\w+)", re.IGNORECASE)
+
+
+def _expected_triggers(dialect: str, version: int) -> dict[str, tuple[str, str]]:
+    """{trigger name: (table, creating statement)} of every migration applied so far."""
+    out = {}
+    for migration in migrations.MIGRATIONS:
+        if migration.version > version:
+            continue
+        for statement in migration.sqlite if dialect == "sqlite" else migration.postgresql:
+            match = _TRIGGER_NAME.search(statement)
+            if match:
+                out[match.group(1)] = (match.group(2), statement)
+    return out
+
+
+def _triggers(conn: Connection, version: int, report: _Report) -> int:
+    """The store refuses changes through its triggers: each must be there, and unaltered."""
+    dialect = conn.dialect.name
+    expected = _expected_triggers(dialect, version)
+    if dialect == "sqlite":
+        found = {name: sql for name, sql in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    else:
+        found = {name: None for (name,) in conn.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+    for name, (table, statement) in sorted(expected.items()):
+        if name not in found:
+            report.add("triggers", table, name, f"trigger {name} is missing: the store no longer refuses these changes",
+                       f"触发器 {name} 缺失：存储不再拒绝此类更改")
+        elif found[name] is not None and " ".join(found[name].split()) != " ".join(statement.split()):
+            report.add("triggers", table, name, f"trigger {name} was altered", f"触发器 {name} 被改动")
+    return len(expected)
+
+
+def _integrity(conn: Connection, report: _Report) -> int:
+    rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+    for message in rows:
+        if message != "ok":
+            report.add("integrity", None, None, f"integrity_check: {message}", f"完整性检查：{message}")
+    return 1
+
+
+def _foreign_keys(conn: Connection, report: _Report) -> int:
+    n = 0
+    for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+        n += 1
+        report.add("foreign_keys", table, f"rowid {rowid}", f"refers to a {parent} row that does not exist",
+                   f"引用的 {parent} 记录不存在")
+    return n
+
+
+def _row_name(row, keys: list[str]) -> str:
+    values = [str(row._mapping[k]) for k in keys]
+    return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
+
+
+def _audit_references(conn: Connection, report: _Report) -> int:
+    """Every row that names the audit entry recording it (``audit_seq``) names one that exists."""
+    found = inspect(conn)
+    checked = 0
+    for table in sorted(found.get_table_names()):
+        if "audit_seq" not in {c["name"] for c in found.get_columns(table)}:
+            continue
+        keys = found.get_pk_constraint(table)["constrained_columns"] or ["audit_seq"]
+        rows = conn.execute(text(
+            f"SELECT {', '.join(keys)}, audit_seq FROM {table} t "
+            "WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.seq = t.audit_seq)"
+        ))
+        for row in rows:
+            report.add("audit_references", table, _row_name(row, keys),
+                       f"names audit entry {row.audit_seq}, which does not exist",
+                       f"所记审计条目 {row.audit_seq} 不存在")
+        checked += 1
+    return checked
+
+
+def _payload(conn: Connection, seq: int) -> tuple[str, dict] | None:
+    row = conn.execute(text("SELECT command, payload FROM audit_log WHERE seq = :s"), {"s": seq}).first()
+    if row is None:
+        return None
+    try:
+        return row.command, json.loads(row.payload)
+    except ValueError:
+        return row.command, {}
+
+
+def _frozen_rows(conn: Connection, report: _Report) -> int:
+    """Checklists, plans and tasks still hash to what the audit entry that created them recorded."""
+    n = 0
+    specs = (  # table, key columns, content column, creating command, payload key of the content's digest
+        ("checklist", ["version"], "content", "checklists import", "content_sha256"),
+        ("plan", ["year", "version"], "content", "plans import", "content_sha256"),
+        ("task", ["id"], "definition", "tasks create", "sha256"),
+    )
+    for table, keys, column, command, key in specs:
+        extra = ", sha256" if table == "task" else ""
+        for row in conn.execute(text(f"SELECT {', '.join(keys)}, {column}{extra}, audit_seq FROM {table}")):
+            n += 1
+            name = _row_name(row, keys)
+            digest = bundles.sha256_text(getattr(row, column))
+            if table == "task" and digest != row.sha256:
+                report.add("frozen_rows", "task", name, "sha256 is not the SHA-256 of its definition (the definition was edited)",
+                           "sha256 与定义内容不符（定义被修改）")
+            entry = _payload(conn, row.audit_seq)
+            if entry is None:
+                continue  # reported by audit_references
+            got_command, payload = entry
+            recorded = [payload.get("task" if k == "id" else k) for k in keys]
+            if got_command != command or recorded != [row._mapping[k] for k in keys]:
+                report.add("frozen_rows", table, name, f"audit entry {row.audit_seq} is not the `{command}` of this row",
+                           f"审计条目 {row.audit_seq} 不是本记录的 {command}")
+            elif payload.get(key) != digest:
+                report.add("frozen_rows", table, name,
+                           f"{column} does not hash to the {key} recorded by audit entry {row.audit_seq} (edited after it was stored)",
+                           f"{column} 与审计条目 {row.audit_seq} 记录的 {key} 不符（存入后被修改）")
+    return n
+
+
+def _draw_entries(conn: Connection) -> dict[str, list[tuple[int, str, dict]]]:
+    out: dict[str, list] = {}
+    for entry in audit.entries(conn, command="draws"):
+        try:
+            payload = json.loads(entry.payload)
+        except ValueError:
+            continue  # reported by audit_chain
+        if isinstance(payload, dict) and isinstance(payload.get("draw"), str):
+            out.setdefault(payload["draw"], []).append((entry.seq, entry.command, payload))
+    return out
+
+
+def _draws(conn: Connection, report: _Report) -> int:
+    """Every draw's frozen population and parameters, its log entries, and every drawn draw recomputed."""
+    from shuangsuiji.services import draws
+
+    logged = _draw_entries(conn)
+    ids = [r[0] for r in conn.execute(text("SELECT id FROM draw ORDER BY task_id, attempt"))]
+    for draw_id in ids:
+        try:
+            _one_draw(conn, draw_id, logged.get(draw_id, []), report, draws)
+        except Exception as exc:  # unreadable rows are themselves the finding
+            report.add("draws", "draw", draw_id, f"cannot be read: {exc!r}", f"无法读取：{exc!r}")
+    return len(ids)
+
+
+def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report, draws) -> None:
+    row = conn.execute(text("SELECT * FROM draw WHERE id = :d"), {"d": draw_id}).first()
+
+    def add(table: str, en: str, zh: str, key: str | None = None) -> None:
+        report.add("draws", table, key or draw_id, en, zh)
+
+    parameters = json.loads(row.parameters)
+    if bundles.parameters_digest(parameters) != row.parameters_sha256:
+        add("draw", "parameters_sha256 does not match its parameters", "parameters_sha256 与参数不符")
+    strata = {s.stratum: s for s in conn.execute(
+        text("SELECT stratum, size, take, population_sha256, ids FROM draw_stratum WHERE draw_id = :d"), {"d": draw_id})}
+    digests = {}
+    for name, s in sorted(strata.items()):
+        key = f"({draw_id}, {name})"
+        ids = s.ids.split("\n") if s.ids else []
+        digests[name] = bundles.population_digest(ids)
+        if digests[name] != s.population_sha256:
+            add("draw_stratum", "ids do not hash to its population_sha256 (the population was edited)",
+                "ids 与 population_sha256 不符（检查对象范围被修改）", key)
+        if len(ids) != s.size or len(set(ids)) != len(ids):
+            add("draw_stratum", f"size {s.size} but {len(ids)} ids ({len(set(ids))} distinct)",
+                f"size 为 {s.size}，实有 {len(ids)} 个（不同的 {len(set(ids))} 个）", key)
+    declared = {p["name"]: p for p in parameters["strata"]}
+    if set(declared) != set(strata) or any(
+        (declared[n]["size"], declared[n]["take"], declared[n]["population_sha256"]) != (s.size, s.take, s.population_sha256)
+        for n, s in strata.items() if n in declared
+    ):
+        add("draw_stratum", "the strata differ from the draw's frozen parameters", "分层与冻结的抽取参数不符")
+    if bundles.combined_digest(digests) != row.population_sha256:
+        add("draw", "population_sha256 does not match its strata's populations", "population_sha256 与各层检查对象不符")
+    task = conn.execute(text("SELECT sha256 FROM task WHERE id = :t"), {"t": row.task_id}).first()
+    if task is None or parameters["task"]["definition_sha256"] != task.sha256:
+        add("draw", "the frozen parameters name a task definition that is not the stored task's",
+            "冻结参数中的任务定义摘要与存储的任务不符")
+    by_command: dict[str, list[dict]] = {}
+    for _, command, payload in entries:
+        by_command.setdefault(command, []).append(payload)
+    if row.commitment is not None:
+        commitment = json.loads(row.commitment)
+        if [p.get("commitment") for p in by_command.get("draws commit", [])] != [commitment]:
+            add("draw", "its commitment is not the one recorded by its `draws commit` audit entry",
+                "承诺与 draws commit 审计条目记录的不符")
+        for k in ("population_sha256", "parameters_sha256"):
+            if commitment.get(k) != getattr(row, k):
+                add("draw", f"{k} differs from the commitment", f"{k} 与承诺不符")
+    if row.state == "void" and [p.get("reason") for p in by_command.get("draws void", [])] != [row.void_reason]:
+        add("draw", "its void reason is not the one recorded by its `draws void` audit entry",
+            "作废理由与 draws void 审计条目记录的不符")
+    drawn = row.locked_at is not None or row.state == "locked"
+    if not drawn:
+        if not entries:
+            add("draw", "no audit entry records this draw", "没有审计条目记录此次抽取")
+        return
+    runs = by_command.get("draws run", [])
+    if len(runs) != 1:
+        add("draw", f"{len(runs)} `draws run` audit entries record this draw (expected 1)",
+            f"记录此次抽取的 draws run 审计条目有 {len(runs)} 条（应为 1 条）")
+    else:
+        run = runs[0]
+        selection = conn.execute(text(
+            "SELECT stratum, position, uscc, ticket FROM draw_selection WHERE draw_id = :d ORDER BY stratum, position"
+        ), {"d": draw_id}).all()
+        selected = bundles.sha256_text("\n".join(f"{s}\t{p}\t{u}\t{t}" for s, p, u, t in selection))
+        for key, stored in (("seed", row.seed), ("population_sha256", row.population_sha256),
+                            ("parameters_sha256", row.parameters_sha256), ("selected_sha256", selected)):
+            if run.get(key) != stored:
+                what = "the selection (draw_selection)" if key == "selected_sha256" else key
+                add("draw_selection" if key == "selected_sha256" else "draw",
+                    f"{what} differs from what its `draws run` audit entry recorded",
+                    f"{what} 与 draws run 审计条目记录的不符")
+    teams_logged = by_command.get("draws inspectors", [])
+    teams = draws.initial_teams(conn, draw_id)
+    if teams is not None or teams_logged:
+        digest = bundles.sha256_text(canonical_json(teams.to_dict())) if teams is not None else None
+        if [p.get("teams_sha256") for p in teams_logged] != [digest]:
+            add("draw_team", "the teams differ from what its `draws inspectors` audit entry recorded",
+                "检查小组与 draws inspectors 审计条目记录的不符")
+    replaced = conn.execute(text("SELECT COUNT(*) FROM draw_replacement WHERE draw_id = :d"), {"d": draw_id}).scalar_one()
+    if replaced != len(by_command.get("draws replace", [])):
+        add("draw_replacement", f"{replaced} replacements stored, {len(by_command.get('draws replace', []))} in the audit log",
+            f"存有 {replaced} 次更换，审计日志记录 {len(by_command.get('draws replace', []))} 次")
+    result = draws.verify_stored(conn, draw_id)
+    if not result["ok"]:
+        add("draw", f"recomputing the draw fails at {result['field']}: {result['message']}",
+            f"重新计算抽取不符：{result['field']}：{result['message']}")

@@ -1,0 +1,195 @@
+"""`db backup` (a consistent copy of a live store) and `db check` (everything the store promises)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import EXAMPLES
+from test_draws import SEED, make_task
+
+
+def rows(db, query, params=()):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def drawn(store, tmp_path):
+    """A store with a committed-and-revealed draw, a plain draw with officers and a replacement, and a voided draw."""
+    task = make_task(store, tmp_path, "2026-09")
+    assert store("draws", "run", task, "--seed", SEED).code == 0
+    draw = f"{task}-D1"
+    assert store("draws", "inspectors", draw).code == 0
+    officer = store("draws", "show", draw, "--json").json()["teams"][0]["members"][-1]["officer"]
+    assert store("draws", "replace", draw, "--officer", officer, "--reason", "健康").code == 0
+    assert store("tasks", "create", "--from-plan", "2026", "--plan-task", "2026-07").code == 0
+    assert store("draws", "run", "2026-07", "--seed", "1").code == 0
+    assert store("draws", "void", "2026-07-D1", "--reason", "名录库数据有误", "--yes").code == 0
+    assert store("draws", "commit", "2026-07", "--department", "SCJG").code == 0
+    secret = "lz-scjg-7f3a"
+    assert store("draws", "contribute", "2026-07", "--dept", "SCJG", "--commit", hashlib.sha256(secret.encode()).hexdigest()).code == 0
+    assert store("draws", "reveal", "2026-07", "--dept", "SCJG", "--secret", secret).code == 0
+    assert store("draws", "run", "2026-07").code == 0
+    return store
+
+
+# ---------------------------------------------------------------- check
+
+
+def test_check_passes_on_a_store_with_every_kind_of_draw(drawn):
+    result = drawn("db", "check", "--json")
+    assert result.code == 0, result.out
+    data = result.json()
+    assert data["ok"] is True and data["problems"] == []
+    assert data["schema_version"] == data["latest_version"]
+    assert set(data["checks"]) == {"schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references",
+                                   "frozen_rows", "draws"}
+    assert all(c["ok"] for c in data["checks"].values())
+    assert data["checks"]["draws"]["checked"] == 3 and data["checks"]["frozen_rows"]["checked"] >= 4
+    head = drawn("audit", "head", "--json").json()
+    assert data["audit"] == {"entries": head["seq"], "head_hash": head["hash"]}
+    human = drawn("db", "check")
+    assert human.code == 0 and human.out == "" and "Store intact" in human.err
+
+
+def test_check_with_the_published_head(drawn):
+    head = drawn("audit", "head").out.strip()
+    assert drawn("db", "check", "--expect-head", head).code == 0
+    seq, digest = head.split(":")
+    wrong = drawn("db", "check", "--expect-head", f"{seq}:{'0' * 64}")
+    assert wrong.code == 3 and f"[audit_chain] audit_log {seq}: entry {seq}: the published head" in wrong.err
+    missing = drawn("db", "check", "--expect-head", f"{int(seq) + 5}:{digest}", "--json")
+    assert missing.code == 3 and missing.json()["problems"][0]["row"] == str(int(seq) + 5)
+    assert drawn("db", "check", "--expect-head", "12").code == 2
+
+
+def test_check_reports_an_old_schema_and_an_uninitialised_store(cli, store_env, tmp_path, monkeypatch):
+    assert cli("init").code == 0
+    with sqlite3.connect(store_env) as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+    result = cli("db", "check", "--json")
+    assert result.code == 3
+    data = result.json()
+    assert [(p["check"], p["table"]) for p in data["problems"]] == [("schema", "schema_migrations")]
+    assert data["checks"]["draws"]["skipped"] and data["checks"]["audit_chain"]["ok"]
+    monkeypatch.setenv("SHUANGSUIJI_DB", str(tmp_path / "nothing.db"))
+    absent = cli("db", "check")
+    assert absent.code == 1 and "shuangsuiji init" in absent.err
+
+
+def test_check_reports_foreign_key_and_integrity_damage(store, store_env):
+    with sqlite3.connect(store_env) as conn:  # foreign keys are off in a bare sqlite3 session
+        conn.execute("INSERT INTO inspector_history (cert_no, field, old_value, new_value, changed_at, operator, audit_seq) "
+                     "VALUES ('NOBODY', 'status', 'a', 'b', 'now', 'x', 1)")
+    found = store("db", "check", "--json").json()["problems"]
+    assert [(p["check"], p["table"]) for p in found] == [("foreign_keys", "inspector_history")]
+    assert "inspector row that does not exist" in found[0]["message"]
+
+    # Damage a page of the file itself (a disk or a careless copy): integrity_check finds it.
+    with sqlite3.connect(store_env) as conn:
+        conn.execute("DELETE FROM inspector_history WHERE cert_no = 'NOBODY'")
+        conn.commit()
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ux_entity_uscc'").fetchone()[0]
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    with open(store_env, "r+b") as fh:
+        fh.seek((root - 1) * page + 8)
+        fh.write(b"\xff" * 64)
+    result = store("db", "check", "--json")
+    assert result.code == 3
+    assert "integrity" in {p["check"] for p in result.json()["problems"]}
+    assert "Traceback" not in result.err
+
+
+# ---------------------------------------------------------------- backup
+
+
+def test_backup_is_a_checked_copy_whose_entry_names_its_head_and_hash(drawn, store_env, tmp_path, monkeypatch):
+    head = drawn("audit", "head").out.strip()
+    target = tmp_path / "copies" / "backup.db"
+    target.parent.mkdir()
+    result = drawn("db", "backup", target, "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["file"] == str(target) and data["bytes"] == target.stat().st_size
+    assert data["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
+    assert f"{data['head']['seq']}:{data['head']['hash']}" == head
+    # The live store logged the copy as the entry right after the copy's head.
+    entry = drawn("audit", "log", "--json").json()[-1]
+    assert entry["command"] == "db backup" and entry["seq"] == data["audit_seq"] == data["head"]["seq"] + 1
+    assert entry["payload"]["sha256"] == data["sha256"] and entry["payload"]["head"] == data["head"]
+    assert list(target.parent.iterdir()) == [target]  # no partial file left beside it
+    # The copy is the whole store as it was, checks out against the head, and opening it keeps its hash.
+    tables = [r[0] for r in rows(store_env, "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        expected = rows(store_env, f"SELECT * FROM {table}" + (" WHERE seq < ?" if table == "audit_log" else ""),
+                        (entry["seq"],) if table == "audit_log" else ())
+        assert rows(target, f"SELECT * FROM {table}") == expected, table
+    monkeypatch.setenv("SHUANGSUIJI_DB", str(target))
+    assert drawn("db", "check", "--expect-head", head).code == 0
+    assert drawn("draws", "list").code == 0
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == data["sha256"]
+
+
+def test_backup_never_overwrites_without_force(store, tmp_path):
+    target = tmp_path / "backup.db"
+    target.write_text("an older backup")
+    entries = len(store("audit", "log", "--json").json())
+    refused = store("db", "backup", target)
+    assert refused.code == 1 and "--force" in refused.err
+    assert target.read_text() == "an older backup"
+    assert len(store("audit", "log", "--json").json()) == entries
+    assert store("db", "backup", target, "--force").code == 0
+    assert rows(target, "SELECT COUNT(*) FROM entity") == [(400,)]
+
+
+@pytest.mark.parametrize("bad", ["store", "directory", "missing-parent"])
+def test_backup_refuses_impossible_targets(store, store_env, tmp_path, bad):
+    target = {"store": store_env, "directory": tmp_path, "missing-parent": tmp_path / "no" / "b.db"}[bad]
+    result = store("db", "backup", target)
+    assert result.code in (1, 2) and "Traceback" not in result.err
+    assert rows(store_env, "SELECT COUNT(*) FROM audit_log WHERE command = 'db backup'") == [(0,)]
+
+
+def test_backup_of_a_busy_store_exits_4_and_leaves_nothing(store, store_env, tmp_path, monkeypatch):
+    import shuangsuiji.store.engine as engine
+
+    monkeypatch.setattr(engine, "BUSY_TIMEOUT_MS", 200)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(10)", str(store_env)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = store("db", "backup", tmp_path / "b.db")
+        assert result.code == 4 and "busy" in result.err
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".b.db", "b.db"))) == []
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_backup_while_another_process_writes_is_consistent(store, store_env, tmp_path):
+    """A backup taken while an import runs is the store before or after that import, never half of it."""
+    big = tmp_path / "big.csv"
+    subprocess.run([sys.executable, EXAMPLES.parents[1] / "bench" / "make_directory.py", big, "--rows", "20000"], check=True)
+    writer = subprocess.Popen([sys.executable, "-m", "shuangsuiji", "objects", "import", big],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    result = store("db", "backup", tmp_path / "during.db", "--json")
+    assert writer.wait(timeout=60) == 0, writer.stderr.read()
+    assert result.code == 0, result.err
+    count = rows(tmp_path / "during.db", "SELECT COUNT(*) FROM entity")[0][0]
+    imports = rows(tmp_path / "during.db", "SELECT COUNT(*) FROM audit_log WHERE command = 'objects import'")[0][0]
+    assert (count, imports) in ((400, 1), (20400, 2))
