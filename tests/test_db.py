@@ -52,7 +52,7 @@ def test_check_passes_on_a_store_with_every_kind_of_draw(drawn):
     assert data["ok"] is True and data["problems"] == []
     assert data["schema_version"] == data["latest_version"]
     assert set(data["checks"]) == {"schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references",
-                                   "frozen_rows", "draws"}
+                                   "frozen_rows", "draws", "results"}
     assert all(c["ok"] for c in data["checks"].values())
     assert data["checks"]["draws"]["checked"] == 3 and data["checks"]["frozen_rows"]["checked"] >= 4
     head = drawn("audit", "head", "--json").json()

@@ -295,9 +295,14 @@ def test_a_store_rebuilt_from_scratch_is_detected_against_the_published_head(db,
     assert where(problems(cli, "--expect-head", head)) == {("audit_chain", "audit_log", head.split(":")[0])}
 
 
-@pytest.mark.xfail(strict=True, reason="an inspection_result row carries no digest in its audit entry yet: "
-                   "a direct edit of a result is neither refused nor detected (docs/reliability.md, gaps)")
-def test_an_edited_result_is_detected(db, cli):
-    sql(db, "UPDATE inspection_result SET categories = '[\"未发现问题\"]', problem = 0 WHERE rowid = "
-            "(SELECT MIN(rowid) FROM inspection_result WHERE problem = 1)")
-    assert cli("db", "check").code == 3
+@pytest.mark.parametrize("edit", [
+    "UPDATE inspection_result SET categories = '未发现问题', problem = 0 WHERE rowid = "
+    "(SELECT MIN(rowid) FROM inspection_result WHERE problem = 1)",
+    "DELETE FROM inspection_result WHERE rowid = (SELECT MAX(rowid) FROM inspection_result)",
+    "UPDATE inspection_result SET note = 'x' WHERE rowid = (SELECT MIN(rowid) FROM inspection_result)",
+])
+def test_an_edited_result_is_detected(db, cli, edit):
+    assert cli("db", "check").code == 0
+    (drawn,) = {r[0] for r in sqlite3.connect(db).execute("SELECT DISTINCT draw_id FROM inspection_result")}
+    sql(db, edit)
+    assert where(problems(cli)) == {("results", "inspection_result", drawn)}

@@ -224,6 +224,7 @@ def check(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
     report.run("audit_references", lambda: _audit_references(conn, report), not_current)
     report.run("frozen_rows", lambda: _frozen_rows(conn, report), not_current)
     report.run("draws", lambda: _draws(conn, report), not_current)
+    report.run("results", lambda: _results(conn, report), not_current)
     return {
         "ok": not report.findings,
         "schema_version": version,
@@ -349,6 +350,32 @@ def _frozen_rows(conn: Connection, report: _Report) -> int:
                            f"{column} does not hash to the {key} recorded by audit entry {row.audit_seq} (edited after it was stored)",
                            f"{column} 与审计条目 {row.audit_seq} 记录的 {key} 不符（存入后被修改）")
     return n
+
+
+def _results(conn: Connection, report: _Report) -> int:
+    """Each draw's results still hash to the results_sha256 its last results entry recorded."""
+    from shuangsuiji.services import results
+
+    recorded: dict[str, tuple[int, str]] = {}
+    for entry in audit.entries(conn, command="results "):
+        try:
+            payload = json.loads(entry.payload)
+        except ValueError:
+            continue  # reported by audit_chain
+        if isinstance(payload, dict) and "results_sha256" in payload:
+            recorded[payload.get("draw")] = (entry.seq, payload["results_sha256"])
+    stored = [r[0] for r in conn.execute(text("SELECT DISTINCT draw_id FROM inspection_result ORDER BY draw_id"))]
+    for draw_id in sorted(set(stored) | set(recorded)):
+        digest = results.results_digest(results.stored_results(conn, draw_id))
+        if draw_id not in recorded:
+            report.add("results", "inspection_result", draw_id, "results stored without any `results` audit entry",
+                       "存有检查结果，但没有任何录入结果的审计条目")
+        elif recorded[draw_id][1] != digest:
+            seq = recorded[draw_id][0]
+            report.add("results", "inspection_result", draw_id,
+                       f"the results differ from the results_sha256 recorded by audit entry {seq} (edited, added or deleted since)",
+                       f"检查结果与审计条目 {seq} 记录的 results_sha256 不符（此后被修改、增加或删除）")
+    return len(stored)
 
 
 def _draw_entries(conn: Connection) -> dict[str, list[tuple[int, str, dict]]]:

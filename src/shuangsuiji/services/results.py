@@ -14,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import Connection, text
 
 from shuangsuiji.domain import results as rules
-from shuangsuiji.domain.audit import utc_now
+from shuangsuiji.domain.audit import canonical_json, utc_now
+from shuangsuiji.domain.bundle import sha256_text
 from shuangsuiji.domain.results import ResultRecord, RowCheck, Scope
 from shuangsuiji.errors import Problem, UserError
 from shuangsuiji.services import audit, draws, followups, tasks
@@ -333,13 +334,24 @@ def _history_text(name: str, value) -> str | None:
     return str(value)
 
 
+DIGEST_FIELDS = ("uscc", "item_id", "department", "problem", *rules.STORED_FIELDS)
+
+
+def results_digest(rows) -> str:
+    """SHA-256 of a draw's results as stored: every changing command records it in its audit
+    entry, so `db check` finds a result edited, added or deleted behind the tool's back
+    (第五条 全程留痕; docs/reliability.md)."""
+    return sha256_text(canonical_json(sorted([[row[f] for f in DIGEST_FIELDS] for row in rows])))
+
+
+def stored_results(conn: Connection, draw_id: str) -> list:
+    return [r._mapping for r in conn.execute(text("SELECT * FROM inspection_result WHERE draw_id = :d"), {"d": draw_id})]
+
+
 def apply(conn: Connection, ctx: DrawContext, records: list[ResultRecord], operator: str, command: str, extra: dict) -> dict:
     """Upsert checked records on (draw, entity, item): history of changed fields, follow-ups, one audit entry."""
     draw_id = ctx.draw_id
-    existing = {
-        (r.uscc, r.item_id): r._mapping
-        for r in conn.execute(text("SELECT * FROM inspection_result WHERE draw_id = :d"), {"d": draw_id})
-    }
+    existing = {(r["uscc"], r["item_id"]): r for r in stored_results(conn, draw_id)}
     inserts, updates, changes = [], [], []
     for record in records:
         new = record.stored()
@@ -353,8 +365,13 @@ def apply(conn: Connection, ctx: DrawContext, records: list[ResultRecord], opera
             changes.append((record, diff))
     plan = followups.plan(conn, draw_id, inserts + updates)
     counts = {"inserted": len(inserts), "updated": len(updates), "unchanged": len(records) - len(inserts) - len(updates)}
+    after = {**existing, **{
+        (r.uscc, r.item): {"uscc": r.uscc, "item_id": r.item, "department": r.department, **r.stored(), "problem": int(r.problem)}
+        for r in inserts + updates
+    }}
     entry = audit.append(conn, operator, command, {
         "draw": draw_id, "task": ctx.task["id"], **extra, **counts, "followups": plan.counts(),
+        "results_sha256": results_digest(after.values()),
         "changed": [{"entity": r.uscc, "item": r.item, "fields": [f for f, _, _ in d]} for r, d in changes][:200],
     })
     now = utc_now()
