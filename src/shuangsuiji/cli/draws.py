@@ -11,6 +11,7 @@ import typer
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.options import Json, Yes
 from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.files import replacing
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("随机抽取检查对象和执法人员，锁定名单，导出可离线复核的证据包（第九条至第十一条）",
@@ -160,8 +161,8 @@ def dispatch(
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出文件 .xlsx 或 .csv", "output .xlsx or .csv"), show_default=False)],
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.services import draws
     from shuangsuiji.cli import tables
+    from shuangsuiji.services import draws
 
     with context.reading() as conn:
         rows = draws.dispatch_rows(conn, draw, dept)
@@ -225,7 +226,8 @@ def export(
     with context.reading() as conn:
         data = draws.export_bundle(conn, draw)
     body = json.dumps(data, ensure_ascii=False, indent=1)
-    out.write_text(body + "\n", encoding="utf-8")
+    with replacing(out) as partial:
+        partial.write_text(body + "\n", encoding="utf-8")
     result = {"draw": draw, "file": str(out), "sha256": sha256_text(body + "\n"), "content_sha256": sha256_text(canonical_json(data))}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（SHA-256 {result['sha256']}）", f"Wrote {out} (SHA-256 {result['sha256']})"))
 

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from shuangsuiji.cli.output import Column
 from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.files import replacing
 
 
 def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: str | None = None) -> None:
@@ -38,4 +39,5 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
         width = max([len(str(header)) * 2] + [len(str(r[i - 1])) * 1.6 for r in values[:200]])
         sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(60, max(8, width))
     sheet.freeze_panes = "A2"
-    book.save(path)
+    with replacing(path) as partial:
+        book.save(partial)

@@ -26,6 +26,7 @@ from shuangsuiji.domain.checklist import (
     validate_checklist,
 )
 from shuangsuiji.errors import ExitCode, Problem, UserError
+from shuangsuiji.files import replacing
 from shuangsuiji.services import audit
 from shuangsuiji.tabular import decode
 
@@ -91,10 +92,8 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
             for cell in row:
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
         ws.freeze_panes = "A2"
-    try:
-        book.save(path)
-    except OSError as exc:
-        raise UserError(f"无法写入 {path}：{exc.strerror}", f"Cannot write {path}: {exc.strerror}") from None
+    with replacing(path) as partial:
+        book.save(partial)
 
 
 def _column_letter(n: int) -> str:
@@ -329,11 +328,9 @@ def export(conn: Connection, version: str | None, fmt: str, out: Path | None) ->
             indent=2,
         ) + "\n"
     if out is not None and document is not None:
-        try:
+        with replacing(out) as partial:
             # utf-8-sig for CSV: Excel on Chinese Windows then opens it without garbling.
-            out.write_text(document, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
-        except OSError as exc:
-            raise UserError(f"无法写入 {out}：{exc.strerror}", f"Cannot write {out}: {exc.strerror}") from None
+            partial.write_text(document, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
         document = None
     return summary, document
 

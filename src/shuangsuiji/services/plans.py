@@ -22,6 +22,7 @@ from shuangsuiji.domain.checklist import Checklist
 from shuangsuiji.domain.directory import DRAWABLE_STATUSES, RISK_NAMES, clean, normalise_risk, normalise_status
 from shuangsuiji.domain.plan import Plan, PlanReport, Task, check_plan, joint_shares, load_plan, publication_deadline
 from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.files import replacing
 from shuangsuiji.services import audit
 from shuangsuiji.services.checklists import (
     as_problems,
@@ -389,10 +390,8 @@ def write_documents(out_dir: Path, plan: Plan, row: Any, checklist: Checklist, n
     for s in shares:
         lines.append(f"| {_md(s.name or s.department)} | {s.lead_tasks} | {s.joint_tasks} | {s.percent or '—'} | {_ok(s.ok)} |")
     lines += ["", "## 说明", ""] + [f"{i}. {note}" for i, note in enumerate(notes, start=1)] + [""]
-    try:
-        (out_dir / f"plan-{plan.year}.md").write_text("\n".join(lines), encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"无法写入 {out_dir}：{exc.strerror}", f"Cannot write to {out_dir}: {exc.strerror}") from None
+    with replacing(out_dir / f"plan-{plan.year}.md") as partial:
+        partial.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _ok(ok: bool | None) -> str:

@@ -18,9 +18,9 @@ from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.bundle import sha256_text
 from shuangsuiji.domain.results import ResultRecord, RowCheck, Scope
 from shuangsuiji.errors import Problem, UserError
+from shuangsuiji.files import replacing
 from shuangsuiji.services import audit, draws, followups, tasks
 from shuangsuiji.tabular import Table, header_key, map_columns, read_table, row_fields
-
 
 # ---------------------------------------------------------------- what a draw's results are checked against
 
@@ -202,7 +202,8 @@ def write_template(data: dict, path: Path) -> None:
     ws.freeze_panes = ws.cell(2, col["result"])
     lists.column_dimensions["A"].width = 36
     book.properties.title = f"{data['draw']} {data['department']} 检查结果"
-    book.save(path)
+    with replacing(path) as partial:
+        book.save(partial)
 
 
 def _excel_date(iso: str) -> str:

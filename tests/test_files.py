@@ -1,0 +1,42 @@
+"""Output files are written whole or not at all (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT
+from shuangsuiji.errors import UserError
+from shuangsuiji.files import replacing
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path):
+    target = tmp_path / "bundle.json"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), replacing(target) as partial:
+        partial.write_text("half", encoding="utf-8")
+        raise RuntimeError("killed half-way")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["bundle.json"]
+
+
+def test_a_finished_write_replaces_the_file_and_keeps_the_suffix(tmp_path):
+    target = tmp_path / "list.xlsx"
+    with replacing(target) as partial:
+        assert partial.suffix == ".xlsx" and partial.parent == tmp_path
+        partial.write_bytes(b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["list.xlsx"]
+
+
+def test_an_unwritable_place_is_a_user_error_naming_the_file(tmp_path):
+    target = tmp_path / "missing-dir" / "out.csv"
+    with pytest.raises(UserError) as caught, replacing(target) as partial:
+        partial.write_text("x", encoding="utf-8")
+    assert str(target) in caught.value.en
+
+
+def test_an_export_to_a_missing_directory_exits_1_and_names_it(store, tmp_path):
+    out = tmp_path / "nowhere" / "checklist.csv"
+    assert store("checklists", "import", ROOT / "checklists" / "lianzhou-joint-checklist.yaml").code == 0
+    result = store("checklists", "export", "--format", "csv", "-o", out)
+    assert result.code == 1 and str(out) in result.err and "Traceback" not in result.err
