@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import Json
-from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.cli.options import ExpectHead, Json, parse_head
+from shuangsuiji.errors import ExitCode
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("审计日志：只可追加、哈希链接", "Audit log: append-only and hash-chained"), no_args_is_help=True)
@@ -38,20 +38,12 @@ def log(
 @app.command("verify", help=t("逐条校验哈希链；发现问题时退出码 3 并指出第一条断裂的条目",
                               "Walk the hash chain; exit 3 naming the first broken entry"))
 def verify(
-    expect_head: Annotated[
-        Optional[str],
-        typer.Option("--expect-head", help=t("此前公布的链头 SEQ:HASH，须仍在链中", "a previously published head SEQ:HASH that must still be in the chain")),
-    ] = None,
+    expect_head: ExpectHead = None,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import audit
 
-    head = None
-    if expect_head:
-        seq, _, digest = expect_head.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            raise UserError("--expect-head 应为 序号:64位哈希", "--expect-head must be SEQ:HASH (64 hex digits)", code=ExitCode.USAGE)
-        head = (int(seq), digest)
+    head = parse_head(expect_head)
     with context.reading() as conn:
         result = audit.verify(conn, head)
     if as_json:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import Json
-from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.cli.options import ExpectHead, Json, parse_head
+from shuangsuiji.errors import ExitCode
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("存储维护：一致备份、全面检查", "Store maintenance: consistent backup, full check"), no_args_is_help=True)
@@ -45,20 +45,12 @@ def backup(
     "the audit hash chain, frozen rows against their audit entries, every drawn draw recomputed; exit 0, "
     "or 3 listing each problem with its table and row"))
 def check(
-    expect_head: Annotated[
-        Optional[str],
-        typer.Option("--expect-head", help=t("此前公布的链头 SEQ:HASH，须仍在链中", "a previously published head SEQ:HASH that must still be in the chain")),
-    ] = None,
+    expect_head: ExpectHead = None,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import maintenance
 
-    head = None
-    if expect_head:
-        seq, _, digest = expect_head.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            raise UserError("--expect-head 应为 序号:64位哈希", "--expect-head must be SEQ:HASH (64 hex digits)", code=ExitCode.USAGE)
-        head = (int(seq), digest)
+    head = parse_head(expect_head)
     result = maintenance.check_store(context.store(), head)
     if as_json:
         output.emit_json(result)

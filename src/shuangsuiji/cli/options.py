@@ -31,3 +31,19 @@ Sync = Annotated[
     typer.Option("--sync", help=t("文件中没有的记录标记为移出名录（不删除）", "Mark records absent from the file as removed from the directory (never deleted)")),
 ]
 InFile = Annotated[Path, typer.Argument(help=t("要导入的文件（CSV 或 XLSX）", "File to import (CSV or XLSX)"), show_default=False)]
+ExpectHead = Annotated[
+    Optional[str],
+    typer.Option("--expect-head", help=t("此前公布的链头 SEQ:HASH，须仍在链中", "a previously published head SEQ:HASH that must still be in the chain")),
+]
+
+
+def parse_head(value: str | None) -> tuple[int, str] | None:
+    """``SEQ:HASH`` as `audit head` prints it (a usage error otherwise); None when not given."""
+    from shuangsuiji.errors import ExitCode, UserError
+
+    if not value:
+        return None
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise UserError("--expect-head 应为 序号:64位哈希", "--expect-head must be SEQ:HASH (64 hex digits)", code=ExitCode.USAGE)
+    return int(seq), digest
