@@ -161,15 +161,12 @@ def dispatch(
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出文件 .xlsx 或 .csv", "output .xlsx or .csv"), show_default=False)],
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.cli import tables
+    from shuangsuiji import tables
     from shuangsuiji.services import draws
 
     with context.reading() as conn:
         rows = draws.dispatch_rows(conn, draw, dept)
-    columns = [("no", "序号", "no"), ("uscc", "统一社会信用代码", "code"), ("name", "名称", "name"), ("region", "所属区域", "region"),
-               ("address", "住所", "address"), ("risk_class", "信用风险分类", "risk class"), ("items", "本部门抽查事项", "items"),
-               ("leader", "组长", "leader"), ("officers", "本部门执法人员", "officers"), ("team", "检查小组", "team")]
-    tables.write(out, rows, columns, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
+    tables.write(out, rows, draws.DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
     result = {"draw": draw, "department": dept.upper(), "file": str(out), "rows": len(rows)}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（{len(rows)} 行）", f"Wrote {out} ({len(rows)} rows)"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -51,7 +50,7 @@ def publish(
                 raise publication.nothing_to_publish(prepared)
             recorded = {}
             if not dry_run:
-                _write(partial, fmt, prepared)
+                publication.write_file(partial, fmt, prepared)
                 sha256 = hashlib.sha256(partial.read_bytes()).hexdigest()
                 recorded = {"sha256": sha256, **publication.record(conn, prepared, file=str(out), fmt=fmt, sha256=sha256,
                                                                     operator=context.settings.who())}
@@ -75,19 +74,3 @@ def publish(
     if recorded:
         output.info(f"SHA-256 {recorded['sha256']}")
 
-
-def _write(path: Path, fmt: str, prepared: dict) -> None:
-    from shuangsuiji.cli import tables
-    from shuangsuiji.services.publication import FIELDS
-
-    try:
-        if fmt == "json":
-            body = {
-                "draw": prepared["draw"], "task": prepared["task"], "department": prepared["department"],
-                "authority": prepared["authority"], "fields": {k: zh for k, zh, _ in FIELDS}, "rows": prepared["rows"],
-            }
-            path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        else:
-            tables.write(path, prepared["rows"], FIELDS, title=f"{prepared['department']} 抽查结果公示")
-    except OSError as exc:
-        raise UserError(f"无法写入 {path}：{exc.strerror}", f"Cannot write {path}: {exc.strerror}") from None

@@ -697,6 +697,14 @@ def verify_stored(conn: Connection, draw_id: str) -> dict:
     return {"ok": True, "draw": draw_id}
 
 
+# The columns of a dispatched list (第九条 下发至任务执行部门): `draws dispatch` and the archive write the same file.
+DISPATCH_COLUMNS = (
+    ("no", "序号", "no"), ("uscc", "统一社会信用代码", "code"), ("name", "名称", "name"), ("region", "所属区域", "region"),
+    ("address", "住所", "address"), ("risk_class", "信用风险分类", "risk class"), ("items", "本部门抽查事项", "items"),
+    ("leader", "组长", "leader"), ("officers", "本部门执法人员", "officers"), ("team", "检查小组", "team"),
+)
+
+
 def dispatch_rows(conn: Connection, draw_id: str, department: str) -> list[dict]:
     """第九条: the locked list for one executing department, with its items and the team."""
     draw = _locked(conn, draw_id)

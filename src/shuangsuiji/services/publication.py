@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import Connection, text
 
@@ -121,3 +122,21 @@ def nothing_to_publish(prepared: dict) -> UserError:
         f"{prepared['draw']} has no publishable results of {prepared['department']} "
         f"(withheld {s['withheld']}, entities with missing results {s['incomplete_entities']})",
     )
+
+
+def write_file(path: Path, fmt: str, prepared: dict) -> None:
+    """The publication file (xlsx, csv or json) of a ``prepare`` result: `publish` and the archive
+    write it with this one function, so an archived copy is the published file."""
+    from shuangsuiji import tables
+
+    try:
+        if fmt == "json":
+            body = {
+                "draw": prepared["draw"], "task": prepared["task"], "department": prepared["department"],
+                "authority": prepared["authority"], "fields": {k: zh for k, zh, _ in FIELDS}, "rows": prepared["rows"],
+            }
+            path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        else:
+            tables.write(path, prepared["rows"], FIELDS, title=f"{prepared['department']} 抽查结果公示")
+    except OSError as exc:
+        raise UserError(f"无法写入 {path}：{exc.strerror}", f"Cannot write {path}: {exc.strerror}") from None

@@ -6,9 +6,10 @@ import csv
 from pathlib import Path
 from typing import Sequence
 
-from shuangsuiji.cli.output import Column
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.files import replacing
+
+Column = tuple[str, str, str]  # (key, Chinese header, English header), as cli/output.py shows them
 
 
 def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: str | None = None) -> None:
@@ -19,7 +20,7 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
     headers = [zh for _, zh, _ in columns]
     values = [[row.get(key, "") for key, _, _ in columns] for row in rows]
     if suffix == ".csv":
-        with open(path, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel opens it as UTF-8
+        with replacing(path) as partial, open(partial, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads UTF-8
             writer = csv.writer(fh)
             writer.writerow(headers)
             writer.writerows(values)
