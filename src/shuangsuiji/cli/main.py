@@ -85,9 +85,9 @@ def init(as_json: Json = False) -> None:
 
 def _register() -> None:
     from shuangsuiji.cli import (
-        audit, checklists, db, demo, departments, draws, followups, inspectors, objects, plans, publish, results, tasks,
+        archive, audit, checklists, db, demo, departments, draws, followups, forms, inspectors, objects, plans, publish,
+        reports, results, tasks,
     )
-    from shuangsuiji.cli import forms
 
     app.add_typer(departments.app, name="departments")
     app.add_typer(objects.app, name="objects")
@@ -102,6 +102,8 @@ def _register() -> None:
     app.add_typer(followups.app, name="followups")
     app.add_typer(forms.app, name="forms")
     app.command(name="publish", help=publish.HELP, short_help=publish.SHORT_HELP)(publish.publish)
+    app.add_typer(reports.app, name="reports")
+    app.add_typer(archive.app, name="archive")
     app.add_typer(audit.app, name="audit")
     app.add_typer(db.app, name="db")
     app.command(name="demo", help=demo.HELP)(demo.demo)
