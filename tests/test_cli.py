@@ -60,7 +60,16 @@ def test_demo_runs_end_to_end_in_a_fresh_store(tmp_path):
     assert "Audit log intact" in result.err
     assert "Verified: 2026-L01-D1 is exactly reproduced" in result.err  # the committed draw's bundle
     assert "Every entity has a result for every item." in result.err  # the filled templates were imported
-    assert (tmp_path / "demo" / "publish-2026-L01-D1-SCJG.xlsx").is_file()
+    out = tmp_path / "demo"
+    for name in ("publish-2026-L01-D1-SCJG.xlsx", "publish-2026-L01-D1-STHJ.xlsx", "report-2026-L01-D1.html",
+                 "report-plan-2026.html", "report-year-2026.xlsx", "archive-2026-L01-D1.zip"):
+        assert (out / name).is_file(), name
+    bundle = json.loads((out / "bundle-2026-L01-D1.json").read_text(encoding="utf-8"))
+    drawn = sum(len(s["selected"]) for s in bundle["strata"])
+    assert drawn and len(list((out / "forms").glob("*.docx"))) == drawn  # one on-site checklist per drawn entity
+    archived = run_process("archive", "verify", out / "archive-2026-L01-D1.zip", "--json")
+    assert archived.code == 0 and json.loads(archived.out)["ok"] is True, archived.out
+    assert "2026-L01-D1" in (out / "report-2026-L01-D1.html").read_text(encoding="utf-8")
     head = re.search(r"^(\d+):([0-9a-f]{64})$", result.out, re.M)
     assert head, result.out
     db = tmp_path / "demo" / "demo.db"

@@ -118,8 +118,26 @@ def result_steps(out: Path, draw: str) -> list[tuple[str, str, object]]:
         ("检查进度：每户一次检查覆盖全部事项（第十二条）", "progress: one inspection per entity covers every item (第十二条)",
          ["results", "status", draw]),
         ("后续监管（第十六条）", "follow-ups (第十六条)", ["followups", "list", "--draw", draw]),
-        ("市场监管局公示本部门结果（第十五条）", "the bureau publishes its own results (第十五条)",
-         ["publish", draw, "--dept", "SCJG", "-o", str(out / f"publish-{draw}-SCJG.xlsx")]),
+    ]
+    for dept in ("SCJG", "STHJ"):
+        steps.append((f"{dept} 公示本部门的检查结果（第十五条 谁检查、谁录入、谁公开）",
+                      f"{dept} publishes its own results (第十五条)",
+                      ["publish", draw, "--dept", dept, "-o", str(out / f"publish-{draw}-{dept}.xlsx")]))
+    archive = str(out / f"archive-{draw}.zip")
+    steps += [
+        ("任务报告：抽取、检查、缺失、结果分类、后续监管", "task report: drawn, inspected, missing, results, follow-ups",
+         ["reports", "task", draw]),
+        ("任务报告（含图表的单个 HTML 文件，可离线打开）", "the task report as one self-contained HTML file with charts",
+         ["reports", "task", draw, "--format", "html", "-o", str(out / f"report-{draw}.html")]),
+        ("年度计划执行情况（第七条）", "the plan's compliance and progress (第七条)",
+         ["reports", "plan", "2026", "--format", "html", "-o", str(out / "report-plan-2026.html")]),
+        ("年度报告：问题发现率、执法人员工作量、专项检查建议（第十七条）",
+         "the year: problem rates, officers' workload, special checks suggested (第十七条)",
+         ["reports", "year", "2026", "--format", "xlsx", "-o", str(out / "report-year-2026.xlsx")]),
+        ("执法文书：联合抽查通知书和实地检查表（DOCX）", "forms: joint-check notices and on-site checklists (DOCX)",
+         ["forms", "checklist", draw, "-o", str(out / "forms")]),
+        ("立卷归档（第十八条）", "archive the task (第十八条)", ["archive", draw, "-o", archive, "--force"]),
+        ("离线核对归档包（不需要存储）", "verify the archive offline (no store needed)", ["archive", "verify", archive]),
     ]
     return steps
 
