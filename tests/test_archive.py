@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_process
+from conftest import run_process, sqlite_only
 from test_results import audit_entries, fill, make_joint_draw, selected, template
 
 MANIFEST = "MANIFEST.json"
@@ -189,11 +189,13 @@ def test_archive_holds_every_record_and_verifies(draw, store, tmp_path, store_en
 
 
 def test_two_archives_of_an_unchanged_store_hold_identical_files(draw, store, tmp_path, store_env):
+    from conftest import ON_PG, copy_store, new_store
     from test_crash import settle
 
-    settle(store_env)
-    copy = tmp_path / "copy.db"
-    shutil.copyfile(store_env, copy)  # the same state, twice
+    if not ON_PG:
+        settle(store_env)  # the file alone is the whole store
+    copy = new_store(tmp_path, "copy")
+    copy_store(store_env, copy)  # the same state, twice
     first, second, third = tmp_path / "a.zip", tmp_path / "b.zip", tmp_path / "c.zip"
     archive(store, draw, first)
     time.sleep(1.1)  # the XLSX and DOCX writers stamp the time: a second later must not matter
@@ -458,6 +460,7 @@ def _dump(db: Path) -> dict:
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs SIGKILL and /proc (Linux)")
+@sqlite_only("kills the process inside SQLite's own file writes (test_crash.py's method)")
 def test_killed_archive_leaves_no_half_written_zip_and_a_rerun_succeeds(draw, store, tmp_path, store_env, monkeypatch):
     """SIGKILL at random points of `archive` (test_crash.py's method): the store is as before, or has exactly
     the archive's entry; the target holds no zip, or (killed after the commit) a whole one that verifies."""

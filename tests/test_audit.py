@@ -2,10 +2,10 @@
 
 import hashlib
 import json
-import sqlite3
 
 import pytest
 
+from conftest import DBError, connect, new_store
 from shuangsuiji.domain.audit import GENESIS, canonical_json, make_entry, verify_chain
 
 
@@ -33,17 +33,17 @@ def test_verify_names_the_first_edited_entry():
 
 
 def test_update_and_delete_of_log_entries_are_refused(store, store_env):
-    with sqlite3.connect(store_env) as conn:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with connect(store_env) as conn:
+        with pytest.raises(DBError, match="append-only"):
             conn.execute("UPDATE audit_log SET operator = 'someone else' WHERE seq = 2")
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with pytest.raises(DBError, match="append-only"):
             conn.execute("DELETE FROM audit_log WHERE seq = 2")
 
 
 def test_editing_a_payload_directly_is_detected_and_named(store, store_env):
     assert store("audit", "verify").code == 0
-    with sqlite3.connect(store_env) as conn:
-        conn.execute("DROP TRIGGER audit_log_no_update")  # what a determined administrator could do
+    with connect(store_env) as conn:
+        conn.drop_trigger("audit_log_no_update", "audit_log")  # what a determined administrator could do
         payload = json.loads(conn.execute("SELECT payload FROM audit_log WHERE seq = 3").fetchone()[0])
         payload["inserted"] = 1
         conn.execute("UPDATE audit_log SET payload = ? WHERE seq = 3", (canonical_json(payload),))
@@ -55,8 +55,8 @@ def test_editing_a_payload_directly_is_detected_and_named(store, store_env):
 
 
 def test_deleted_entry_is_detected(store, store_env):
-    with sqlite3.connect(store_env) as conn:
-        conn.execute("DROP TRIGGER audit_log_no_delete")
+    with connect(store_env) as conn:
+        conn.drop_trigger("audit_log_no_delete", "audit_log")
         conn.execute("DELETE FROM audit_log WHERE seq = 2")
     result = store("audit", "verify", "--json")
     assert result.code == 3
@@ -69,7 +69,7 @@ def test_head_and_a_store_rewritten_from_scratch(store, cli, tmp_path, monkeypat
     assert int(seq) == len(store("audit", "log", "--json").json())
     assert store("audit", "verify", "--expect-head", head).code == 0
     # A new store with the same content has a different chain (times differ): the published head exposes it.
-    monkeypatch.setenv("SHUANGSUIJI_DB", str(tmp_path / "rewritten.db"))
+    monkeypatch.setenv("SHUANGSUIJI_DB", str(new_store(tmp_path, "rewritten")))
     assert cli("init").code == 0
     result = cli("audit", "verify", "--expect-head", head)
     assert result.code == 3

@@ -3,12 +3,11 @@
 import csv
 import io
 import json
-import sqlite3
 
 import openpyxl
 import yaml
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, DBError, connect
 
 SHIPPED = ROOT / "checklists" / "lianzhou-joint-checklist.yaml"
 EXPORT_HEADER = ["序号", "清单编号", "抽查领域", "事项编号", "抽查事项", "检查对象", "发起部门", "配合部门", "实施部门",
@@ -55,7 +54,7 @@ def write(path, data: dict):
 
 
 def count(db, sql):
-    with sqlite3.connect(db) as conn:
+    with connect(db) as conn:
         return conn.execute(sql).fetchone()[0]
 
 
@@ -72,7 +71,7 @@ def test_shipped_checklist_validates_and_imports(store, store_env):
     data = imported.json()
     assert data["result"] == "inserted" and data["version"] == "2026.1" and data["items"] == 60
     assert len(data["sha256"]) == 64
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         content, sha, seq = conn.execute("SELECT content, sha256, audit_seq FROM checklist").fetchone()
         logged = conn.execute("SELECT command, payload FROM audit_log WHERE seq = ?", (seq,)).fetchone()
     assert json.loads(content)["version"] == "2026.1" and len(json.loads(content)["entries"]) == 25
@@ -134,11 +133,11 @@ def test_same_version_same_content_unchanged_other_content_refused(store, tmp_pa
     assert changed.code == 1
     assert "checklist version 2026.1 was imported" in changed.err and "new `version`" in changed.err
     assert count(store_env, "SELECT COUNT(*) FROM audit_log WHERE command = 'checklists import'") == 2
-    with sqlite3.connect(store_env) as conn:  # and the store itself refuses to rewrite a version
+    with connect(store_env) as conn:  # and the store itself refuses to rewrite a version
         try:
             conn.execute("UPDATE checklist SET title = 'x'")
             raise AssertionError("UPDATE of a checklist version was allowed")
-        except sqlite3.DatabaseError as exc:
+        except DBError as exc:
             assert "frozen" in str(exc)
 
 

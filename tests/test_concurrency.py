@@ -1,6 +1,7 @@
 """Concurrency: real processes writing the same store at the same moment.
 
-Writers serialise on the store's write lock (BEGIN IMMEDIATE): a second writer waits for the
+Writers serialise on the store's write lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory
+lock; the tests run on both): a second writer waits for the
 first (up to SHUANGSUIJI_BUSY_TIMEOUT_MS) and then does its own work on what the first
 committed — so a task is drawn once and a second draw is refused (exit 4, "already has a
 locked draw"), and a second import of the same file finds everything unchanged. A writer that
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, WriteLock, rows
 from test_draws import make_task
 
 SEED = "31415926535897932384626433"
@@ -51,8 +51,7 @@ def race(tmp_path: Path, commands: list[list], *, busy_ms: int = 20000, hold: fl
     go.unlink(missing_ok=True)
     holder = None
     if hold is not None:
-        holder = sqlite3.connect(os.environ["SHUANGSUIJI_DB"], isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
+        holder = WriteLock(os.environ["SHUANGSUIJI_DB"])
     procs, readies = [], []
     for i, command in enumerate(commands):
         ready = tmp_path / f"ready-{i}"
@@ -71,19 +70,14 @@ def race(tmp_path: Path, commands: list[list], *, busy_ms: int = 20000, hold: fl
         go.write_text("go")
         if holder is not None:
             time.sleep(hold)  # they are all waiting for the lock now
-            holder.execute("ROLLBACK")
+            holder.release()
         return [(p.wait(timeout=120), *p.communicate()) for p in procs]
     finally:
         if holder is not None:
-            holder.close()
+            holder.release()
         for p in procs:
             if p.poll() is None:
                 p.kill()
-
-
-def rows(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def commands_logged(db: Path, command: str) -> list[dict]:
@@ -175,9 +169,8 @@ def test_an_import_waiting_longer_than_the_busy_timeout_exits_4_and_the_other_im
 
 
 def test_readers_are_never_blocked_by_a_writer(store, tmp_path, store_env):
-    """WAL: listing and checking while a writer holds the lock works and sees the last commit."""
-    holder = sqlite3.connect(store_env, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+    """WAL / MVCC: listing and checking while a writer holds the lock works and sees the last commit."""
+    holder = WriteLock(store_env)
     holder.execute("INSERT INTO department (code, name, updated_at) VALUES ('ZZ', 'uncommitted', 'now')")
     try:
         started = time.monotonic()
@@ -186,5 +179,4 @@ def test_readers_are_never_blocked_by_a_writer(store, tmp_path, store_env):
         assert store("audit", "verify").code == 0
         assert time.monotonic() - started < 3
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.release()

@@ -4,7 +4,6 @@ import csv
 import json
 import random
 import re
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, DBError, connect, new_store
 from shuangsuiji.domain.draw import sample, ticket
 from shuangsuiji.domain.seed import combine, commit_hash
 
@@ -62,7 +61,7 @@ def test_result_depends_only_on_seed_and_the_set_of_ids(store, task, tmp_path, c
     shuffled = tmp_path / "shuffled.csv"
     with open(shuffled, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([header, *body])
-    monkeypatch.setenv("SHUANGSUIJI_DB", str(tmp_path / "other.db"))
+    monkeypatch.setenv("SHUANGSUIJI_DB", str(new_store(tmp_path, "other")))
     assert cli("init").code == 0
     assert cli("departments", "import", EXAMPLES / "departments.yaml").code == 0
     assert cli("objects", "import", shuffled).code == 0
@@ -88,7 +87,7 @@ def test_no_second_draw_and_void_keeps_history(store, task, store_env):
 
 def test_store_refuses_changes_to_a_locked_draw(store, task, store_env):
     draw = store("draws", "run", task, "--seed", SEED, "--json").json()["draw"]
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         for sql in (
             "UPDATE draw_selection SET uscc = '91350100M000100Y43' WHERE position = 1",
             "DELETE FROM draw_selection",
@@ -97,7 +96,7 @@ def test_store_refuses_changes_to_a_locked_draw(store, task, store_env):
             f"UPDATE draw SET state = 'committed' WHERE id = '{draw}'",
             f"DELETE FROM draw WHERE id = '{draw}'",
         ):
-            with pytest.raises(sqlite3.DatabaseError, match="frozen|never changes"):
+            with pytest.raises(DBError, match="frozen|never changes"):
                 conn.execute(sql)
     assert store("draws", "verify", draw).code == 0
 
@@ -173,11 +172,11 @@ def test_changed_population_after_commit_is_refused(store, task, tmp_path, store
     with open(changed, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
     assert store("objects", "import", changed).code == 0
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         before = conn.execute("SELECT COUNT(*) FROM draw_selection").fetchone()[0]
     refused = store("draws", "run", task, "--dice", "1234567890123")
     assert refused.code == 3 and "population changed since the commitment" in refused.err
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM draw_selection").fetchone()[0] == before == 0
 
 
@@ -264,12 +263,12 @@ def test_impossible_team_rule_names_entity_and_rule_and_changes_nothing(store, t
     assert store("tasks", "create", "--file", path).code == 0
     draw = store("draws", "run", "2026-L01", "--seed", SEED, "--json").json()["draw"]
     first = store("draws", "show", draw, "--json").json()["selected"][0]["uscc"]
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         log_before = conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
     result = store("draws", "inspectors", draw)
     assert result.code == 3
     assert f"entity '{first}'" in result.err and "rule leader" in result.err and "'SCJG'" in result.err
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM draw_team").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM draw_inspector_pool").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == log_before

@@ -1,10 +1,10 @@
 """Follow-ups (第十四条(三), 第十六条): opened by problem results, moved on until closed, logged."""
 
 import datetime
-import sqlite3
 
 import pytest
 
+from conftest import DBError, connect
 from test_results import audit_entries, fill, make_joint_draw, selected, template
 
 
@@ -102,5 +102,5 @@ def test_corrected_result_cancels_an_open_followup_but_never_a_closed_one(draw, 
     assert back["followups"]["reopened"] == 1
     assert {f["uscc"]: f["status"] for f in followups(store)} == {a: "open", b: "closed"}
     assert store("followups", "update", "99", "--status", "closed").code == 1
-    with sqlite3.connect(store_env) as conn, pytest.raises(sqlite3.DatabaseError, match="frozen"):
+    with connect(store_env) as conn, pytest.raises(DBError, match="frozen"):
         conn.execute("DELETE FROM followup_history")

@@ -18,8 +18,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import sqlite3
 from pathlib import Path
 
 import openpyxl
@@ -28,7 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 import yaml
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ON_PG, ROOT, connect, copy_store, create_database
 
 EXAMPLES_N = int(os.environ.get("SHUANGSUIJI_FUZZ_EXAMPLES", "25"))
 # Derandomized (the same examples on every run, so CI is stable) unless SHUANGSUIJI_FUZZ_RANDOM=1 (exploring).
@@ -69,7 +67,7 @@ def fuzz_template(tmp_path_factory):
     from test_results import DRAW, fill, make_joint_draw
 
     work = tmp_path_factory.mktemp("fuzz")
-    db = work / "template.db"
+    db = create_database() if ON_PG else work / "template.db"
     run = _Cli(db)
     for args in (("init",), ("departments", "import", EXAMPLES / "departments.yaml"),
                  ("objects", "import", EXAMPLES / "objects.csv"), ("inspectors", "import", EXAMPLES / "inspectors.csv"),
@@ -80,39 +78,43 @@ def fuzz_template(tmp_path_factory):
     assert run("results", "template", DRAW, "--dept", "SCJG", "-o", work / "results.xlsx").code == 0
     fill(work / "results.xlsx", work / "results-filled.xlsx")
     assert run("draws", "export", DRAW, "-o", work / "bundle.json").code == 0
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
+    if not ON_PG:
+        with connect(db) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file alone is the whole store
+    (work / "template").write_text(str(db))
     return work
 
 
 @pytest.fixture
 def fuzz_store(fuzz_template, store_env, cli):
-    shutil.copyfile(fuzz_template / "template.db", store_env)
+    copy_store((fuzz_template / "template").read_text(), store_env)
     return cli
 
 
-def content(db: Path) -> dict:
+# The schema (SQLite: sqlite_master; PostgreSQL: tables' columns and triggers), and rows in storage order.
+SCHEMA = ("SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() "
+          "UNION ALL SELECT c.relname, t.tgname, t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+          "WHERE NOT t.tgisinternal ORDER BY 1, 2"
+          if ON_PG else "SELECT * FROM sqlite_master ORDER BY name")
+TABLES = ("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1"
+          if ON_PG else "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+ROWID = "ctid" if ON_PG else "rowid"
+
+
+def content(db) -> dict:
     """Every table's rows (the store is small): what "nothing was written" is checked against."""
-    conn = sqlite3.connect(db)
-    try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    with connect(db) as conn:
         out = {}
-        for table in tables:
-            digest = hashlib.sha256(repr(conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()).encode())
+        for (table,) in conn.execute(TABLES).fetchall():
+            digest = hashlib.sha256(repr(conn.execute(f"SELECT * FROM {table} ORDER BY {ROWID}").fetchall()).encode())
             out[table] = digest.hexdigest()
-        out["schema"] = repr(conn.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall())
+        out["schema"] = repr(conn.execute(SCHEMA).fetchall())
         return out
-    finally:
-        conn.close()
 
 
-def audit_length(db: Path) -> int:
-    conn = sqlite3.connect(db)
-    try:
+def audit_length(db) -> int:
+    with connect(db) as conn:
         return conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0]
-    finally:
-        conn.close()
 
 
 WRITES = {"departments", "objects", "inspectors", "conflicts", "plans", "tasks", "results", "checklists"}

@@ -1,8 +1,7 @@
 """The inspector directory, departments and declared conflicts."""
 
-import sqlite3
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, connect
 
 
 def test_examples_import_with_departments_officers_and_conflicts(store):
@@ -33,7 +32,7 @@ def test_unknown_department_is_named_and_nothing_written(cli, tmp_path, store_en
     assert result.code == 1
     assert "row 3, field department: unknown department code" in result.err
     assert "row 4, field cert_expires_on" in result.err
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM inspector").fetchone()[0] == 0
 
 

@@ -1,11 +1,10 @@
 """The object directory: imports in every format, validation, upsert, history, sync."""
 
 import csv
-import sqlite3
 
 import openpyxl
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, connect, new_store
 
 ENGLISH = ["uscc", "name", "entity_type", "industry", "region", "address", "status", "risk_class", "registered_on"]
 CHINESE = ["统一社会信用代码", "名称", "主体类型", "行业", "所属区域", "住所", "登记状态", "信用风险分类", "成立日期"]
@@ -26,7 +25,7 @@ def directory(cli):
 
 
 def count(db, table):
-    with sqlite3.connect(db) as conn:
+    with connect(db) as conn:
         return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
@@ -46,7 +45,7 @@ def test_example_gb18030_chinese_headers_and_xlsx_give_the_same_directory(cli, t
 
     seen = []
     for i, source in enumerate([EXAMPLES / "objects.csv", gb, xlsx]):
-        monkeypatch.setenv("SHUANGSUIJI_DB", str(tmp_path / f"s{i}.db"))
+        monkeypatch.setenv("SHUANGSUIJI_DB", str(new_store(tmp_path, f"s{i}")))
         assert cli("init").code == 0
         result = cli("objects", "import", source, "--json")
         assert result.code == 0, result.err

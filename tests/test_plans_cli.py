@@ -1,14 +1,13 @@
 """`plans`: import versions, check (第七条), show, list, publish (freeze, audit, XLSX + Markdown)."""
 
 import json
-import sqlite3
 from datetime import date
 
 import openpyxl
 import pytest
 import yaml
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, DBError, connect
 
 CHECKLIST = ROOT / "checklists" / "lianzhou-joint-checklist.yaml"
 PLAN = EXAMPLES / "plan-2026.yaml"
@@ -85,13 +84,13 @@ def test_example_plan_imports_checks_and_publishes(planning, tmp_path, store_env
     assert markdown.startswith("# 连州市2026年度") and "| 2026-12 | 加油站成品油经营联合抽查 |" in markdown
     assert "第七条" in markdown and pub["sha256"] in markdown
 
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         published_at, sha = conn.execute("SELECT published_at, sha256 FROM plan WHERE year = 2026").fetchone()
         entry = conn.execute("SELECT payload FROM audit_log WHERE command = 'plans publish'").fetchall()
         # 第七条: a published plan never changes; the store itself refuses it.
-        with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        with pytest.raises(DBError, match="frozen"):
             conn.execute("UPDATE plan SET content = '{}' WHERE year = 2026")
-        with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        with pytest.raises(DBError, match="frozen"):
             conn.execute("UPDATE plan SET published_at = NULL WHERE year = 2026")
     assert published_at == pub["published_at"]
     assert len(entry) == 1 and json.loads(entry[0][0])["sha256"] == sha == pub["sha256"]
@@ -122,7 +121,7 @@ def test_department_leading_12_with_1_joint_fails_naming_it(planning, tmp_path, 
 
     refused = planning("plans", "publish", "2026", "-o", tmp_path)
     assert refused.code == 3 and "not published" in refused.err
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT published_at FROM plan").fetchone()[0] is None
     assert not (tmp_path / "plan-2026.xlsx").exists()
 
@@ -178,7 +177,7 @@ def test_schema_problem_in_plan_is_exit_3_and_nothing_written(planning, tmp_path
     data["tasks"][0]["window"].pop("end")
     result = planning("plans", "import", write(tmp_path / "p.yaml", data))
     assert result.code == 3 and "tasks[0].window.end" in result.err
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM plan").fetchone()[0] == 0
 
 
@@ -187,7 +186,7 @@ def test_publish_dry_run_freezes_nothing_and_writes_nothing(planning, tmp_path, 
     dry = planning("plans", "publish", "2026", "-o", tmp_path, "--dry-run", "--json")
     assert dry.code == 0 and dry.json()["result"] == "published" and dry.json()["dry_run"] is True
     assert list(tmp_path.glob("plan-2026.*")) == []
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT published_at FROM plan").fetchone()[0] is None
         assert conn.execute("SELECT COUNT(*) FROM audit_log WHERE command = 'plans publish'").fetchone()[0] == 0
     missing_dir = planning("plans", "publish", "2026", "-o", tmp_path / "nope")

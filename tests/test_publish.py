@@ -3,12 +3,13 @@
 import csv
 import hashlib
 import json
-import sqlite3
 
 import openpyxl
 import pytest
 
+from conftest import DBError, connect
 from test_results import audit_entries, fill, make_joint_draw, selected, template
+
 
 HEADERS = ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查机关", "抽查完成日期", "检查事项", "抽查结果"]
 
@@ -62,10 +63,10 @@ def test_publish_writes_only_the_departments_rows_and_withholds_with_reason(draw
     entry = audit_entries(store, "publish")[-1]
     assert entry["payload"]["sha256"] == sha and entry["payload"]["department"] == "SCJG"
     assert entry["payload"]["withheld_by_reason"] == {"涉及商业秘密": 1}
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT draw_id, department, sha256, row_count, operator, audit_seq FROM publication").fetchall() == [
             (draw, "SCJG", sha, len(body), "tester", entry["seq"])]
-        with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        with pytest.raises(DBError, match="frozen"):
             conn.execute("UPDATE publication SET sha256 = 'x'")
     assert not list(tmp_path.glob(".*partial*"))
 
@@ -97,7 +98,7 @@ def test_nothing_publishable_and_dry_run_write_nothing(draw, store, tmp_path, st
     assert wrong.code == 1 and "does not execute" in wrong.err
     assert store("publish", draw, "--dept", "SCJG", "-o", tmp_path / "y.txt").code == 2
     assert len(store("audit", "log", "--json").json()) == before
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM publication").fetchone()[0] == 0
 
 
@@ -106,5 +107,5 @@ def test_a_department_with_no_results_has_nothing_to_publish(store, tmp_path, st
     result = store("publish", draw, "--dept", "RS", "-o", tmp_path / "rs.csv")
     assert result.code == 1 and "no publishable results" in result.err
     assert not (tmp_path / "rs.csv").exists() and not list(tmp_path.glob(".*partial*"))
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM publication").fetchone()[0] == 0

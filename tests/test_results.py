@@ -3,14 +3,13 @@
 import csv
 import datetime
 import hashlib
-import sqlite3
 from pathlib import Path
 
 import openpyxl
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, DBError, connect
 from shuangsuiji.domain import results as rules
 
 SEED = "27182818284590452353602874"
@@ -81,7 +80,7 @@ def fill(path: Path, out: Path, values=None) -> Path:
 
 
 def counts(db) -> dict:
-    with sqlite3.connect(db) as conn:
+    with connect(db) as conn:
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("inspection_result", "inspection_result_history", "followup", "audit_log")}
 
@@ -330,7 +329,7 @@ def test_reimport_is_an_upsert_with_history(draw, store, tmp_path, store_env):
     assert entry["payload"]["changed"] == [{"entity": uscc, "item": item, "fields": ["categories", "note"]}]
     row = next(r for r in store("results", "list", draw, "--entity", uscc, "--json").json() if r["item"] == item)
     assert (row["entered_by"], row["updated_by"], row["categories"]) == ("tester", "王科长", ["发现问题已责令改正"])
-    with sqlite3.connect(store_env) as conn, pytest.raises(sqlite3.DatabaseError, match="frozen"):
+    with connect(store_env) as conn, pytest.raises(DBError, match="frozen"):
         conn.execute("UPDATE inspection_result_history SET new_value = 'x'")
 
 

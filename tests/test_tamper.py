@@ -5,6 +5,8 @@ administrator can drop the triggers; then `draws verify` catches an edit that br
 `db check` catches the missing trigger and any record that no longer matches the audit entry
 that created it, `audit verify` catches any edit of the log, and a published `audit head`
 catches a log rewritten from the edit onwards — or a store rebuilt from scratch.
+
+On PostgreSQL the same, with its own means: DROP TRIGGER … ON, ctid for SQLite's rowid.
 """
 
 from __future__ import annotations
@@ -12,71 +14,100 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
+from conftest import ON_PG, DBError, connect, copy_store, create_database, rows
 from shuangsuiji.domain.audit import GENESIS, make_entry
 from shuangsuiji.domain.draw import sample
 from shuangsuiji.store import migrations
+from shuangsuiji.store.engine import url_for
 
 SEED = "31415926535897932384626433"
+ROWID = "ctid" if ON_PG else "rowid"  # a row's physical address, to name "the first row" of a table
+
+
+def demo(out: Path):
+    """The bundled demo's store, in ``out``: every step of the cycle, with a committed, drawn, staffed draw and results.
+
+    On PostgreSQL the demo's steps are run against a new database of the test server.
+    """
+    if not ON_PG:
+        subprocess.run([sys.executable, "-m", "shuangsuiji", "--lang", "en", "demo", "--dir", out],
+                       check=True, capture_output=True)
+        return out / "demo.db"
+    from shuangsuiji.cli.demo import example_dir, steps
+    from shuangsuiji.cli.main import main
+
+    db = create_database()
+    for _, _, args in steps(example_dir(), out):
+        if callable(args):
+            args(db)
+        else:
+            assert main(["--db", db, "--lang", "en", *args]) == 0, args
+    return db
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    """The bundled demo's store: every step of the cycle, with a committed, drawn, staffed draw and results."""
-    out = tmp_path_factory.mktemp("demo")
-    subprocess.run([sys.executable, "-m", "shuangsuiji", "--lang", "en", "demo", "--dir", out],
-                   check=True, capture_output=True)
-    db = out / "demo.db"
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
+def demo_db(tmp_path_factory):
+    db = demo(tmp_path_factory.mktemp("demo"))
+    if not ON_PG:
+        sql(db, "PRAGMA wal_checkpoint(TRUNCATE)")  # the file alone is the whole store
     return db
 
 
 @pytest.fixture
 def db(demo_db, store_env, cli):
     """A copy of the demo store as this test's store, with one more draw (no officers) of task 2026-07."""
-    shutil.copyfile(demo_db, store_env)
+    copy_store(demo_db, store_env)
     result = cli("draws", "run", "2026-07", "--seed", SEED, "--json")
     assert result.code == 0, result.err
     return store_env
 
 
-def sql(db: Path, *statements: str, params=()) -> None:
-    conn = sqlite3.connect(db, isolation_level=None)
-    try:
+def sql(db, *statements: str, params=()) -> None:
+    with connect(db) as conn:
         for statement in statements:
-            conn.execute(statement, params) if params else conn.execute(statement)
-    finally:
-        conn.close()
+            conn.execute(statement, params)
 
 
-def one(db: Path, query: str, params=()):
-    conn = sqlite3.connect(db)
-    try:
+def one(db, query: str, params=()):
+    with connect(db) as conn:
         return conn.execute(query, params).fetchone()
-    finally:
-        conn.close()
 
 
-def drop_triggers(db: Path, *tables: str) -> None:
-    names = [r[0] for t in tables for r in sqlite3.connect(db).execute(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (t,))]
-    sql(db, *[f"DROP TRIGGER {n}" for n in names])
+def drop_triggers(db, *tables: str) -> None:
+    with connect(db) as conn:
+        for table in tables:
+            if ON_PG:
+                names = conn.execute("SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                                     "WHERE c.relname = ? AND NOT t.tgisinternal", (table,)).fetchall()
+            else:
+                names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)).fetchall()
+            for (name,) in names:
+                conn.drop_trigger(name, table)
 
 
-def restore_triggers(db: Path, *tables: str) -> None:
+def restore_triggers(db, *tables: str) -> None:
     """Put the triggers back exactly as the migrations create them (a careful administrator)."""
-    statements = [s for m in migrations.MIGRATIONS for s in m.sqlite
-                  if any(f" ON {t}" in s.split("BEGIN")[0] and f"ON {t}_" not in s for t in tables)]
+    statements = [s for m in migrations.MIGRATIONS for s in (m.postgresql if ON_PG else m.sqlite)
+                  if s.lstrip().startswith("CREATE TRIGGER")
+                  and any(re.search(rf"\sON {t}\s", s.split("BEGIN")[0]) for t in tables)]
     sql(db, *statements)
+
+
+def columns(db, table: str) -> list[tuple[str, bool, int | None]]:
+    """(name, is an integer, maximum length) of each column of ``table``."""
+    engine = create_engine(url_for(str(db)))
+    try:
+        cols = inspect(engine).get_columns(table)
+    finally:
+        engine.dispose()
+    return [(c["name"], "INT" in str(c["type"]).upper(), getattr(c["type"], "length", None)) for c in cols]
 
 
 def problems(cli, *args) -> list[dict]:
@@ -107,17 +138,20 @@ FROZEN = sorted(
 @pytest.mark.parametrize("table,change", FROZEN, ids=[f"{t}-{c}" for t, c in FROZEN])
 def test_the_store_refuses_changing_frozen_rows(db, table, change):
     """Every trigger of the migrations refuses its change on a row of the demo store."""
-    info = sqlite3.connect(db).execute(f"PRAGMA table_info({table})").fetchall()
+    info = columns(db, table)
     if one(db, f"SELECT COUNT(*) FROM {table}")[0] == 0:  # the demo left none: add one (INSERT is allowed)
-        values = [1 if "INT" in r[2].upper() else "2026-01-01T00:00:00.000000Z" for r in info]
-        sql(db, f"INSERT INTO {table} VALUES ({', '.join('?' * len(info))})", params=values)
-    column = info[-1][1]
-    statement = (f"UPDATE {table} SET {column} = {column} WHERE rowid = (SELECT MIN(rowid) FROM {table})"
+        values = [1 if is_int else "2026-01-01T00:00:00.000000Z"[:length] for _, is_int, length in info]
+        with connect(db) as conn:
+            if ON_PG:  # a dummy row whose keys point nowhere: foreign keys off, as in a bare sqlite3 session
+                conn.execute("SET session_replication_role = replica")
+            conn.execute(f"INSERT INTO {table} ({', '.join(c[0] for c in info)}) VALUES ({', '.join('?' * len(info))})", values)
+    column = info[-1][0]
+    statement = (f"UPDATE {table} SET {column} = {column} WHERE {ROWID} = (SELECT MIN({ROWID}) FROM {table})"
                  if change == "update"
-                 else f"DELETE FROM {table} WHERE rowid = (SELECT MIN(rowid) FROM {table})")
+                 else f"DELETE FROM {table} WHERE {ROWID} = (SELECT MIN({ROWID}) FROM {table})")
     if table == "draw":
-        statement = statement.replace("SELECT MIN(rowid) FROM draw", "SELECT MIN(rowid) FROM draw WHERE state = 'locked'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only|frozen|never changes"):
+        statement = statement.replace(f"SELECT MIN({ROWID}) FROM draw", f"SELECT MIN({ROWID}) FROM draw WHERE state = 'locked'")
+    with pytest.raises(DBError, match="append-only|frozen|never changes"):
         sql(db, statement)
 
 
@@ -133,7 +167,7 @@ def test_the_store_refuses_redrawing_a_locked_draw_in_place(db):
         "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)",
         "UPDATE audit_log SET operator = 'someone else' WHERE seq = 1",
     ):
-        with pytest.raises(sqlite3.DatabaseError):
+        with pytest.raises(DBError):
             sql(db, statement)
 
 
@@ -187,7 +221,7 @@ def test_a_consistently_redrawn_draw_passes_draws_verify_but_not_db_check(db, cl
     draw = locked_draw(db)
     head = cli("audit", "head").out.strip()
     drop_triggers(db, "draw_selection", "draw")
-    conn = sqlite3.connect(db, isolation_level=None)
+    conn = connect(db)
     conn.execute("DELETE FROM draw_selection WHERE draw_id = ?", (draw,))
     for stratum, ids, take in conn.execute("SELECT stratum, ids, take FROM draw_stratum WHERE draw_id = ?", (draw,)).fetchall():
         for i, s in enumerate(sample(ids.split("\n") if ids else [], "a seed I like", take), start=1):
@@ -213,18 +247,18 @@ def test_a_consistently_redrawn_draw_passes_draws_verify_but_not_db_check(db, cl
     assert where(found) == {("audit_chain", "audit_log", head.split(":")[0])}
 
 
-def selected_sha256(db: Path, draw: str) -> str:
-    conn = sqlite3.connect(db)
+def selected_sha256(db, draw: str) -> str:
+    conn = connect(db)
     rows = conn.execute("SELECT stratum, position, uscc, ticket FROM draw_selection WHERE draw_id = ? ORDER BY stratum, position",
                         (draw,)).fetchall()
     conn.close()
     return hashlib.sha256("\n".join("\t".join(map(str, r)) for r in rows).encode()).hexdigest()
 
 
-def rewrite_log(db: Path, match, change) -> None:
+def rewrite_log(db, match, change) -> None:
     """Edit the matching entries' payloads and recompute every hash after them (a forger's tool)."""
     drop_triggers(db, "audit_log")
-    conn = sqlite3.connect(db, isolation_level=None)
+    conn = connect(db)
     prev = GENESIS
     for seq, ts, operator, command, payload, _prev, digest in conn.execute("SELECT * FROM audit_log ORDER BY seq").fetchall():
         value = json.loads(payload)
@@ -273,8 +307,13 @@ def test_a_truncated_log_is_detected_against_the_published_head(db, cli):
 
 
 def test_a_replaced_trigger_is_detected(db, cli):
-    sql(db, "DROP TRIGGER draw_selection_no_update",
-        "CREATE TRIGGER draw_selection_no_update BEFORE UPDATE ON draw_selection BEGIN SELECT 1; END")
+    if ON_PG:
+        sql(db, "DROP TRIGGER draw_selection_no_update ON draw_selection",
+            "CREATE FUNCTION let_it_be() RETURNS trigger AS $$ BEGIN RETURN NEW; END; $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER draw_selection_no_update BEFORE UPDATE ON draw_selection FOR EACH ROW EXECUTE FUNCTION let_it_be()")
+    else:
+        sql(db, "DROP TRIGGER draw_selection_no_update",
+            "CREATE TRIGGER draw_selection_no_update BEFORE UPDATE ON draw_selection BEGIN SELECT 1; END")
     found = problems(cli)
     assert where(found) == {("triggers", "draw_selection", "draw_selection_no_update")}
     assert "altered" in found[0]["message"]
@@ -285,8 +324,8 @@ def test_a_store_rebuilt_from_scratch_is_detected_against_the_published_head(db,
     assert cli("db", "check", "--expect-head", head).code == 0
     # The same commands replayed into a new store (the demo again): a perfect chain of its own.
     out = tmp_path / "again"
-    subprocess.run([sys.executable, "-m", "shuangsuiji", "demo", "--dir", out], check=True, capture_output=True)
-    monkeypatch.setenv("SHUANGSUIJI_DB", str(out / "demo.db"))
+    out.mkdir()
+    monkeypatch.setenv("SHUANGSUIJI_DB", str(demo(out)))
     assert cli("draws", "run", "2026-07", "--seed", SEED).code == 0
     assert cli("audit", "verify").code == 0 and cli("db", "check").code == 0
     assert cli("audit", "head").out.strip().split(":")[0] == head.split(":")[0]  # same length, other hashes
@@ -296,13 +335,13 @@ def test_a_store_rebuilt_from_scratch_is_detected_against_the_published_head(db,
 
 
 @pytest.mark.parametrize("edit", [
-    "UPDATE inspection_result SET categories = '未发现问题', problem = 0 WHERE rowid = "
-    "(SELECT MIN(rowid) FROM inspection_result WHERE problem = 1)",
-    "DELETE FROM inspection_result WHERE rowid = (SELECT MAX(rowid) FROM inspection_result)",
-    "UPDATE inspection_result SET note = 'x' WHERE rowid = (SELECT MIN(rowid) FROM inspection_result)",
+    f"UPDATE inspection_result SET categories = '未发现问题', problem = 0 WHERE {ROWID} = "
+    f"(SELECT MIN({ROWID}) FROM inspection_result WHERE problem = 1)",
+    f"DELETE FROM inspection_result WHERE {ROWID} = (SELECT MAX({ROWID}) FROM inspection_result)",
+    f"UPDATE inspection_result SET note = 'x' WHERE {ROWID} = (SELECT MIN({ROWID}) FROM inspection_result)",
 ])
 def test_an_edited_result_is_detected(db, cli, edit):
     assert cli("db", "check").code == 0
-    (drawn,) = {r[0] for r in sqlite3.connect(db).execute("SELECT DISTINCT draw_id FROM inspection_result")}
+    (drawn,) = {r[0] for r in rows(db, "SELECT DISTINCT draw_id FROM inspection_result")}
     sql(db, edit)
     assert where(problems(cli)) == {("results", "inspection_result", drawn)}

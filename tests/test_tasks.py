@@ -4,14 +4,13 @@ import csv
 import json
 import math
 import re
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 import yaml
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, DBError, connect
 
 CHECKLIST = ROOT / "checklists" / "lianzhou-joint-checklist.yaml"
 PLAN = EXAMPLES / "plan-2026.yaml"
@@ -105,12 +104,12 @@ def test_frozen_definition_survives_a_new_plan_version(published, tmp_path, stor
     new = published("tasks", "show", "2026-07-2", "--json").json()["definition"]
     assert new["source"]["plan_version"] == 2 and new["ratios"]["B"] == "0.08"
 
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         text, sha = conn.execute("SELECT definition, sha256 FROM task WHERE id = '2026-07'").fetchone()
         import hashlib
 
         assert hashlib.sha256(text.encode("utf-8")).hexdigest() == sha
-        with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+        with pytest.raises(DBError, match="frozen"):
             conn.execute("UPDATE task SET definition = '{}' WHERE id = '2026-07'")
 
 
@@ -150,7 +149,7 @@ def test_imported_list_is_validated_like_the_directory(published, tmp_path, stor
     assert published("tasks", "create", "--from-plan", "2026", "--plan-task", "2026-01").code == 0
     later = published("tasks", "import-list", "2026-01", bad_file)
     assert later.code == 1 and "row 4" in later.err and "nothing was written" in later.err
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM task_list_entity").fetchone()[0] == 0
 
     waiting = published("tasks", "preview", "2026-01")
@@ -168,8 +167,8 @@ def test_imported_list_is_validated_like_the_directory(published, tmp_path, stor
     assert refused.code == 1 and "already has its imported list" in refused.err
     directory_task = published("tasks", "create", "--from-plan", "2026", "--plan-task", "2026-07", "--list", LIST)
     assert directory_task.code == 1 and "draws from the directory" in directory_task.err
-    with sqlite3.connect(store_env) as conn:
-        with pytest.raises(sqlite3.DatabaseError, match="frozen"):
+    with connect(store_env) as conn:
+        with pytest.raises(DBError, match="frozen"):
             conn.execute("DELETE FROM task_list_entity WHERE task_id = '2026-01'")
 
 
@@ -190,7 +189,7 @@ def _lock_draw(db, task_id: str, codes: list[str], days_ago: float, state: str =
     """A locked draw of ``task_id`` that selected ``codes``, as the draw command records it."""
     at = (datetime.now(timezone.utc) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     draw_id = f"{task_id}-d{days_ago}"
-    with sqlite3.connect(db) as conn:
+    with connect(db) as conn:
         conn.execute(
             "INSERT INTO draw (id, task_id, attempt, state, algorithm, parameters, parameters_sha256, population_sha256, "
             "seed, created_at, locked_at, operator) VALUES (?, ?, ?, ?, 'x', '{}', 'p', 'q', 's', ?, ?, 'tester')",
@@ -302,7 +301,7 @@ def test_adhoc_task_from_a_file(published, tmp_path, store_env):
     assert "inspectors.per_department.JY" in fields
     dry = published("tasks", "create", "--file", ADHOC, "--id", "2026-L03", "--dry-run", "--json")
     assert dry.code == 0 and dry.json()["dry_run"] is True
-    with sqlite3.connect(store_env) as conn:
+    with connect(store_env) as conn:
         assert [r[0] for r in conn.execute("SELECT id FROM task")] == ["2026-L01"]
         assert conn.execute("SELECT COUNT(*) FROM audit_log WHERE command = 'tasks create'").fetchone()[0] == 1
 

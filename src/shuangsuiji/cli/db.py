@@ -16,10 +16,11 @@ app = typer.Typer(help=t("存储维护：一致备份、全面检查", "Store ma
 
 
 @app.command("backup", help=t(
-    "把正在使用的存储一致地复制到 PATH（SQLite VACUUM INTO，持有写锁）；已有文件不覆盖，除非 --force。"
-    "审计日志记录副本的 SHA-256 和它所含的链头",
-    "Copy the live store consistently to PATH (SQLite VACUUM INTO, under the write lock); an existing file is "
-    "never overwritten without --force. The audit log records the copy's SHA-256 and the head it contains"))
+    "把正在使用的存储一致地复制到 PATH（持有写锁；SQLite 用 VACUUM INTO，PostgreSQL 存储写成同样结构的 SQLite 文件）；"
+    "已有文件不覆盖，除非 --force。审计日志记录副本的 SHA-256 和它所含的链头",
+    "Copy the live store consistently to PATH (under the write lock; SQLite by VACUUM INTO, a PostgreSQL store "
+    "written as a SQLite store file of the same schema); an existing file is never overwritten without --force. "
+    "The audit log records the copy's SHA-256 and the head it contains"))
 def backup(
     path: Annotated[Path, typer.Argument(help=t("备份文件", "the backup file"), show_default=False)],
     force: Annotated[bool, typer.Option("--force", help=t("覆盖已有的文件", "replace an existing file"))] = False,

@@ -70,17 +70,19 @@ def init(as_json: Json = False) -> None:
         applied = migrations.upgrade(conn)
         if applied:
             audit.append(conn, context.settings.who(), "init", {"from_version": before, "applied": applied})
-    result = {"db": store.db, "schema_version": migrations.LATEST, "applied": applied}
+    from shuangsuiji.store.engine import shown
+
+    result = {"db": shown(store.db), "schema_version": migrations.LATEST, "applied": applied}
     from shuangsuiji.cli import output
 
     if as_json:
         output.emit_json(result)
     elif applied:
-        output.info(t(f"存储 {store.db} 已就绪（结构版本 {migrations.LATEST}，本次应用迁移 {applied}）。",
-                      f"Store {store.db} ready (schema version {migrations.LATEST}; applied migrations {applied})."))
+        output.info(t(f"存储 {result['db']} 已就绪（结构版本 {migrations.LATEST}，本次应用迁移 {applied}）。",
+                      f"Store {result['db']} ready (schema version {migrations.LATEST}; applied migrations {applied})."))
     else:
-        output.info(t(f"存储 {store.db} 已是最新结构（版本 {migrations.LATEST}）。",
-                      f"Store {store.db} is already at the current schema (version {migrations.LATEST})."))
+        output.info(t(f"存储 {result['db']} 已是最新结构（版本 {migrations.LATEST}）。",
+                      f"Store {result['db']} is already at the current schema (version {migrations.LATEST})."))
 
 
 def _register() -> None:

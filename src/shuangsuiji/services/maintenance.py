@@ -4,7 +4,9 @@ the store promises (第五条 "全程留痕、责任可溯", 第九条 "一经�
 ``backup`` copies the store while holding its write lock, so the copy is exactly the state
 after the last committed change; the ``db backup`` audit entry is then written in the live
 store only — the copy ends at the entry before it, and that entry names the copy's head and
-SHA-256 (docs/reliability.md explains why).
+SHA-256 (docs/reliability.md explains why). A SQLite store is copied with ``VACUUM INTO``; a
+PostgreSQL store is written out as a SQLite store file (the same migrations, every row), so
+every backup is one portable file that ``db check`` verifies (docs/operations.md).
 
 ``check`` re-checks, in one read transaction: the schema version and the store's refusal
 triggers, the database's own integrity, the audit chain, that every audit reference points
@@ -43,14 +45,10 @@ def backup(store, dest: Path, *, force: bool, operator: str) -> dict:
     the copy and its audit entry: the copy's head is the entry just before ``db backup``.
     """
     dest = Path(dest).expanduser().resolve()
-    if not store.is_sqlite:
-        raise UserError(
-            "目前只能备份 SQLite 存储；PostgreSQL 存储请用 pg_dump。",
-            "Only a SQLite store can be backed up by this command so far; use pg_dump for PostgreSQL.",
-        )
-    live = Path(store.engine.url.database).resolve()
-    if dest in (live, Path(f"{live}-wal"), Path(f"{live}-shm"), Path(f"{live}-journal")):
-        raise UserError(f"备份文件不能是存储本身：{dest}", f"The backup cannot be the store itself: {dest}", code=ExitCode.USAGE)
+    if store.is_sqlite:
+        live = Path(store.engine.url.database).resolve()
+        if dest in (live, Path(f"{live}-wal"), Path(f"{live}-shm"), Path(f"{live}-journal")):
+            raise UserError(f"备份文件不能是存储本身：{dest}", f"The backup cannot be the store itself: {dest}", code=ExitCode.USAGE)
     if not dest.parent.is_dir():
         raise UserError(f"目录 {dest.parent} 不存在", f"Directory {dest.parent} does not exist")
     if dest.is_dir():
@@ -70,7 +68,10 @@ def backup(store, dest: Path, *, force: bool, operator: str) -> dict:
             if version == 0:
                 raise UserError(f"{store.db} 不是已初始化的存储", f"{store.db} is not an initialised store")
             head = audit.head(conn)
-            _vacuum_into(store, tmp)
+            if store.is_sqlite:
+                _vacuum_into(store, tmp)
+            else:
+                _copy_into_sqlite(conn, version, tmp)
             copy = _describe_copy(tmp)
             want = (head.seq, head.hash) if head else (0, None)
             if (copy["head"]["seq"], copy["head"]["hash"]) != want or copy["quick_check"] != "ok":
@@ -105,6 +106,45 @@ def _vacuum_into(store, path: Path) -> None:
         raise UserError(f"备份失败：{exc}", f"Backup failed: {exc}") from None
     finally:
         raw.close()
+
+
+def _copy_into_sqlite(conn: Connection, version: int, path: Path) -> None:
+    """Write the store behind ``conn`` (PostgreSQL) as a new SQLite store file at ``path``.
+
+    The schema comes from the same migrations (so the copy has the same tables, indexes and
+    refusal triggers); then every row of every table, ``schema_migrations`` included, in
+    creation order so that each row's parents are there first. ``conn`` holds the write lock,
+    so no command's change can fall between two tables.
+    """
+    from shuangsuiji.services.upsert import _executemany
+    from shuangsuiji.store.engine import make_engine
+
+    if version != migrations.LATEST:
+        raise UserError(
+            f"存储结构版本 {version} 不是当前的 {migrations.LATEST}：先运行 shuangsuiji init 再备份",
+            f"The store's schema version {version} is not the current {migrations.LATEST}: run `shuangsuiji init`, then back up",
+        )
+    engine = make_engine(str(path))
+    try:
+        with engine.connect() as copy, copy.begin():
+            migrations.upgrade(copy)
+            copy.exec_driver_sql("DELETE FROM schema_migrations")
+            tables = [r[0] for r in copy.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
+            found = inspect(conn)
+            for table in tables:
+                columns = [r[1] for r in copy.exec_driver_sql(f"PRAGMA table_info({table})")]
+                keys = found.get_pk_constraint(table)["constrained_columns"]
+                order = f" ORDER BY {', '.join(keys)}" if keys else ""
+                insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+                rows = conn.exec_driver_sql(f"SELECT {', '.join(columns)} FROM {table}{order}",
+                                            execution_options={"yield_per": 20_000})
+                for batch in rows.partitions():
+                    _executemany(copy, insert, [tuple(r) for r in batch])
+    except sqlite3.Error as exc:
+        raise UserError(f"备份失败：{exc}", f"Backup failed: {exc}") from None
+    finally:
+        engine.dispose()
 
 
 def _describe_copy(path: Path) -> dict:
@@ -181,6 +221,8 @@ def check_store(store, expect_head: tuple[int, str] | None = None) -> dict:
     from shuangsuiji.store.engine import _busy_as_exit
 
     with _busy_as_exit(), store.engine.connect() as conn:
+        if not store.is_sqlite:  # one snapshot for every check, as a SQLite read transaction has
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         trans = conn.begin()
         try:
             return check(conn, expect_head)
@@ -195,7 +237,8 @@ def check(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
     """Every check of the store; ``ok`` is False when any finds a problem (exit 3)."""
     version = migrations.current_version(conn)
     if version == 0:
-        raise UserError("这不是已初始化的存储（没有结构版本）", "This is not an initialised store (no schema version)")
+        raise UserError("这不是已初始化的存储（没有结构版本），请先运行 shuangsuiji init",
+                        "This is not an initialised store (no schema version); run `shuangsuiji init` first")
     report = _Report()
     sqlite = conn.dialect.name == "sqlite"
     current = version == migrations.LATEST
@@ -218,8 +261,9 @@ def check(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
     not_current = None if current else "schema not current"
     report.run("schema", schema)
     report.run("triggers", lambda: _triggers(conn, version, report))
-    report.run("integrity", lambda: _integrity(conn, report), None if sqlite else "SQLite only")
-    report.run("foreign_keys", lambda: _foreign_keys(conn, report), None if sqlite else "enforced by PostgreSQL")
+    # PostgreSQL checks its own pages (checksums, pg_amcheck): see docs/operations.md.
+    report.run("integrity", lambda: _integrity(conn, report), None if sqlite else "SQLite's integrity_check; not on PostgreSQL")
+    report.run("foreign_keys", lambda: (_foreign_keys if sqlite else _foreign_keys_by_query)(conn, report))
     report.run("audit_chain", chain)
     report.run("audit_references", lambda: _audit_references(conn, report), not_current)
     report.run("frozen_rows", lambda: _frozen_rows(conn, report), not_current)
@@ -256,16 +300,62 @@ def _triggers(conn: Connection, version: int, report: _Report) -> int:
     dialect = conn.dialect.name
     expected = _expected_triggers(dialect, version)
     if dialect == "sqlite":
-        found = {name: sql for name, sql in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+        found = {name: " ".join((sql or "").split())
+                 for name, sql in conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
     else:
-        found = {name: None for (name,) in conn.exec_driver_sql("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+        found = _postgres_triggers(conn)
     for name, (table, statement) in sorted(expected.items()):
         if name not in found:
             report.add("triggers", table, name, f"trigger {name} is missing: the store no longer refuses these changes",
                        f"触发器 {name} 缺失：存储不再拒绝此类更改")
-        elif found[name] is not None and " ".join(found[name].split()) != " ".join(statement.split()):
+        elif found[name] == "disabled":
+            report.add("triggers", table, name, f"trigger {name} is disabled: the store no longer refuses these changes",
+                       f"触发器 {name} 被停用：存储不再拒绝此类更改")
+        elif found[name] != _trigger_signature(statement, dialect, table):
             report.add("triggers", table, name, f"trigger {name} was altered", f"触发器 {name} 被改动")
+    if dialect != "sqlite":
+        body = conn.exec_driver_sql("SELECT prosrc FROM pg_proc WHERE proname = 'shuangsuiji_refuse_change'").scalar()
+        want = migrations._POSTGRES_REFUSE.split("$$")[1]
+        if body is None or " ".join(body.split()) != " ".join(want.split()):
+            report.add("triggers", None, "shuangsuiji_refuse_change()",
+                       "the function the triggers call was altered or removed: the store may no longer refuse changes",
+                       "触发器调用的函数被改动或删除：存储可能不再拒绝更改")
     return len(expected)
+
+
+def _trigger_signature(statement: str, dialect: str, table: str) -> str:
+    """What ``_postgres_triggers`` reads back for a trigger created by ``statement`` (SQLite: its text)."""
+    if dialect == "sqlite":
+        return " ".join(statement.split())
+    timing = re.search(r"BEFORE\s+(\w+(?:\s+OR\s+\w+)?)\s+ON", statement).group(1)
+    level = "ROW" if "FOR EACH ROW" in statement else "STATEMENT"
+    when = "WHEN" if re.search(r"FOR EACH ROW\s+WHEN", statement) else ""
+    call = re.search(r"EXECUTE FUNCTION (\w+)\((.*)\)\s*$", statement, re.DOTALL)
+    return " ".join([table, " ".join(timing.split()), level, when, call.group(1), call.group(2).strip("'")])
+
+
+def _postgres_triggers(conn: Connection) -> dict[str, str]:
+    """{name: "disabled", or a signature of table, events, level, WHEN or not, function and argument}.
+
+    PostgreSQL does not keep a trigger's text; what a replaced or re-pointed trigger changes is here.
+    """
+    out = {}
+    for name, table, enabled, kind, function, args, has_when in conn.exec_driver_sql(
+        "SELECT t.tgname, c.relname, t.tgenabled, t.tgtype, p.proname, "
+        "encode(t.tgargs, 'escape'), t.tgqual IS NOT NULL "
+        "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+        "WHERE NOT t.tgisinternal AND c.relnamespace = to_regnamespace(current_schema())"
+    ):
+        if enabled == "D":
+            out[name] = "disabled"
+            continue
+        # tgtype bits: 1 row, 2 before, 4 insert, 8 delete, 16 update, 32 truncate
+        events = " OR ".join(e for bit, e in ((4, "INSERT"), (16, "UPDATE"), (8, "DELETE"), (32, "TRUNCATE")) if kind & bit)
+        timing = "" if kind & 2 else "AFTER "
+        level = "ROW" if kind & 1 else "STATEMENT"
+        argument = args.replace("\\000", "")  # each argument ends in a NUL byte
+        out[name] = " ".join([table, timing + events, level, "WHEN" if has_when else "", function, argument])
+    return out
 
 
 def _integrity(conn: Connection, report: _Report) -> int:
@@ -282,6 +372,29 @@ def _foreign_keys(conn: Connection, report: _Report) -> int:
         n += 1
         report.add("foreign_keys", table, f"rowid {rowid}", f"refers to a {parent} row that does not exist",
                    f"引用的 {parent} 记录不存在")
+    return n
+
+
+def _foreign_keys_by_query(conn: Connection, report: _Report) -> int:
+    """Every foreign key, checked row by row with a query (PostgreSQL enforces them, but an
+    administrator can switch that off: ``session_replication_role = replica``)."""
+    found = inspect(conn)
+    n = 0
+    for table in sorted(found.get_table_names()):
+        keys = found.get_pk_constraint(table)["constrained_columns"]
+        for fk in found.get_foreign_keys(table):
+            cols, parent, parent_cols = fk["constrained_columns"], fk["referred_table"], fk["referred_columns"]
+            name_cols = keys or cols
+            orphans = conn.exec_driver_sql(
+                f"SELECT {', '.join(name_cols)} FROM {table} t WHERE "
+                + " AND ".join(f"t.{c} IS NOT NULL" for c in cols)
+                + f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE "
+                + " AND ".join(f"p.{pc} = t.{c}" for c, pc in zip(cols, parent_cols)) + ")"
+            )
+            for row in orphans:
+                n += 1
+                report.add("foreign_keys", table, _row_name(row, name_cols), f"refers to a {parent} row that does not exist",
+                           f"引用的 {parent} 记录不存在")
     return n
 
 

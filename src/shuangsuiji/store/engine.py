@@ -4,6 +4,12 @@ One engine per process. SQLite gets ``foreign_keys``, ``busy_timeout`` and WAL o
 connection (the settings are per connection); changing commands take the write lock at
 the start of their transaction (``BEGIN IMMEDIATE``) so two writers never interleave and
 a busy store is reported as such (exit 4) instead of failing half-way.
+
+PostgreSQL (``postgresql://…``, through psycopg 3) gets the same discipline: every write
+transaction first takes one transaction-scoped advisory lock of the database
+(``pg_advisory_xact_lock``), waiting at most ``SHUANGSUIJI_BUSY_TIMEOUT_MS`` (``lock_timeout``),
+so writers are serialised exactly as on SQLite; reads run in one REPEATABLE READ snapshot,
+as a SQLite read transaction sees one WAL snapshot, and are never blocked by a writer.
 """
 
 from __future__ import annotations
@@ -23,11 +29,31 @@ DEFAULT_DB = "shuangsuiji.db"
 BUSY_TIMEOUT_MS = int(os.environ.get("SHUANGSUIJI_BUSY_TIMEOUT_MS", "5000"))
 
 
+# Every write transaction on PostgreSQL takes this advisory lock first (the store's "write lock").
+# Advisory locks belong to one database, so stores sharing a server do not wait for each other.
+PG_WRITE_LOCK = 0x5353_4A5F_5752  # "SSJ_WR"
+
+
 def url_for(db: str) -> str:
-    """A SQLAlchemy URL for ``--db``: a URL as given, anything else is a SQLite file path."""
+    """A SQLAlchemy URL for ``--db``: a URL as given, anything else is a SQLite file path.
+
+    ``postgresql://`` (and ``postgres://``) without a driver means psycopg 3.
+    """
     if "://" in db:
+        scheme, rest = db.split("://", 1)
+        if scheme in ("postgresql", "postgres"):
+            return "postgresql+psycopg://" + rest
         return db
     return "sqlite:///" + str(Path(db).expanduser().resolve())
+
+
+def shown(db: str) -> str:
+    """``--db`` as it may be printed or logged: a URL without its password."""
+    if "://" not in db:
+        return db
+    from sqlalchemy.engine import make_url
+
+    return make_url(db).render_as_string(hide_password=True)
 
 
 def sqlite_path(db: str) -> Path | None:
@@ -39,6 +65,17 @@ def make_engine(db: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql+psycopg"):
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            raise UserError(
+                "PostgreSQL 存储需要 psycopg：pip install 'shuangsuiji[pg]'",
+                "A PostgreSQL store needs psycopg: pip install 'shuangsuiji[pg]'",
+            ) from None
+        engine = create_engine(url, connect_args={"application_name": "shuangsuiji", "client_encoding": "utf8"})
+        _configure_postgresql(engine)
         return engine
     return create_engine(url)
 
@@ -65,6 +102,16 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("write_lock"):
+            # What BEGIN IMMEDIATE is on SQLite: the first statement waits (at most the busy
+            # timeout) until no other writer holds the store, then holds it until COMMIT/ROLLBACK.
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(BUSY_TIMEOUT_MS))}")  # 0 would mean forever
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+
+
 class Store:
     """The store behind ``--db``: reading and writing transactions, busy detection."""
 
@@ -76,6 +123,8 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         with _busy_as_exit(), self.engine.connect() as conn:
+            if not self.is_sqlite:  # one snapshot for the whole read, as in a SQLite read transaction
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
 
@@ -88,7 +137,7 @@ class Store:
         same work and rolls it back, so its summary is exactly what a real run would do.
         """
         with _busy_as_exit(), self.engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE", write_lock=True)
             trans = conn.begin()
             try:
                 yield conn
@@ -110,7 +159,9 @@ def _busy_as_exit() -> Iterator[None]:
         yield
     except OperationalError as exc:
         text = str(exc.orig) if exc.orig is not None else str(exc)
-        if "locked" in text or "busy" in text:
+        # PostgreSQL: lock_not_available (lock_timeout), serialization_failure, deadlock_detected.
+        pgcode = getattr(exc.orig, "sqlstate", None)
+        if "locked" in text or "busy" in text or pgcode in ("55P03", "40001", "40P01"):
             raise UserError(
                 "存储正被另一个进程使用（已等待 {:.0f} 秒），请稍后重试。".format(BUSY_TIMEOUT_MS / 1000),
                 "The store is busy with another process (waited {:.0f} s); try again later.".format(
@@ -118,4 +169,7 @@ def _busy_as_exit() -> Iterator[None]:
                 ),
                 code=ExitCode.BUSY,
             ) from exc
+        if text.startswith("connection") and pgcode is None:  # psycopg: the server cannot be reached
+            first = text.strip().splitlines()[0]
+            raise UserError(f"无法连接存储：{first}", f"Cannot connect to the store: {first}") from None
         raise
