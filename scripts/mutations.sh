@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Show that the reliability tests can fail (docs/reliability.md §5): for each promise, clone
+# HEAD, break that one promise with a one-line change, and run the tests that guard it.
+# Every line of the summary should say "failed". Usage (from the repository, with the test
+# dependencies installed in the Python you name):  PYTHON=.venv/bin/python scripts/mutations.sh
+set -uo pipefail
+PYTHON=${PYTHON:-python3}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+mutate() {  # name, file, old text, new text, pytest arguments...
+  local name=$1 file=$2 old=$3 new=$4; shift 4
+  git clone -q "$repo" "$work/$name"
+  "$PYTHON" - "$work/$name/$file" "$old" "$new" <<'PY'
+import sys
+path, old, new = sys.argv[1:]
+text = open(path, encoding="utf-8").read()
+assert old in text, f"{path}: the text to break is gone; update scripts/mutations.sh"
+open(path, "w", encoding="utf-8").write(text.replace(old, new, 1))
+PY
+  local result
+  result=$(cd "$work/$name" && PYTHONPATH="$work/$name/src" "$PYTHON" -m pytest -q -p no:cacheprovider "$@" 2>&1 | tail -1)
+  echo "$name: $result"
+}
+
+mutate redraw-not-refused src/shuangsuiji/services/draws.py \
+  '    if current and current["state"] == "locked":' '    if False:' \
+  tests/test_concurrency.py -k draws
+mutate import-commits-per-batch src/shuangsuiji/services/upsert.py \
+  '        self.count += len(records)' \
+  '        self.count += len(records); self.conn.exec_driver_sql("COMMIT"); self.conn.exec_driver_sql("BEGIN IMMEDIATE")' \
+  tests/test_crash.py -k import
+mutate results-not-checked src/shuangsuiji/services/maintenance.py \
+  '    report.run("results", lambda: _results(conn, report), not_current)' '' \
+  tests/test_tamper.py -k result
+mutate tickets-trusted src/shuangsuiji/domain/bundle.py \
+  '            recomputed = sample(ids, seed, stratum["take"])' \
+  '            recomputed = [type("S", (), x)() for x in stratum["selected"]]' \
+  tests/test_fuzz.py tests/test_tamper.py -k "bundle or selection"
+mutate log-update-allowed src/shuangsuiji/store/migrations.py \
+  "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" "BEGIN SELECT 1; END" \
+  tests/test_audit.py tests/test_tamper.py
