@@ -10,7 +10,6 @@ import io
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 from collections import Counter, defaultdict
 from fractions import Fraction
@@ -20,8 +19,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
-
 from conftest import EXAMPLES, ROOT
+from conftest import rows as q
 from test_results import fill, make_joint_draw
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,14 +36,6 @@ def ok(cli, *args):
     result = cli(*args)
     assert result.code == 0, (args, result.err)
     return result
-
-
-try:  # the store's own backend, SQLite or PostgreSQL (conftest, with PostgreSQL support)
-    from conftest import rows as q
-except ImportError:  # a conftest from before PostgreSQL support: SQLite only
-    def q(db, sql, params=()):
-        with sqlite3.connect(db) as conn:
-            return conn.execute(sql, params).fetchall()
 
 
 def fill_template(cli, tmp_path, draw, dept, values=None) -> Path:
