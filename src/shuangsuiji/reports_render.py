@@ -371,12 +371,10 @@ def _sheet_name(text: str, used: set[str]) -> str:
 def to_xlsx(data: dict) -> bytes:
     """One sheet for the overview, then one per section; rates are numbers shown as percents.
     Document properties and zip entry times are fixed, so the bytes depend only on the report."""
-    import datetime
-    import zipfile
-
     from openpyxl import Workbook
     from openpyxl.styles import Font
-    from openpyxl.writer.excel import ExcelWriter
+
+    from shuangsuiji.files import normalise_ooxml
 
     layout = layout_of(data)
     book = Workbook()
@@ -405,23 +403,11 @@ def to_xlsx(data: dict) -> bytes:
                 for r in range(2, sheet.max_row + 1):
                     sheet.cell(r, j).number_format = "0.0%"
         sheet.freeze_panes = "A2"
-    when = datetime.datetime(*FIXED_TIME)
     book.properties.creator = "shuangsuiji"
     book.properties.title = title_of(data)
-    book.properties.created = when
-    book.properties.modified = when  # openpyxl's save() would stamp the clock here; ExcelWriter does not
-
-    class _FixedZip(zipfile.ZipFile):
-        def writestr(self, name, data_, *args, **kwargs):  # every entry with the same fixed time
-            if isinstance(name, str):
-                name = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-                name.compress_type = zipfile.ZIP_DEFLATED
-            return super().writestr(name, data_, *args, **kwargs)
-
     buf = io.BytesIO()
-    with _FixedZip(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()
-    return buf.getvalue()
+    book.save(buf)
+    return normalise_ooxml(buf.getvalue(), FIXED_TIME)  # no clock in the bytes: same report, same file
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:

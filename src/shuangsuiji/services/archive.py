@@ -36,6 +36,7 @@ from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.audit import GENESIS, Entry, canonical_json, entry_hash
 from shuangsuiji.errors import ExitCode, Problem, UserError
+from shuangsuiji.files import iso_time, normalise_ooxml, zip_entry
 
 FORMAT = "shuangsuiji-archive"
 FORMAT_VERSION = 1
@@ -93,45 +94,13 @@ def zip_time(iso: str) -> tuple[int, int, int, int, int, int]:
     return (year, month, day, hour, minute, second - second % 2)
 
 
-def iso_time(when: tuple) -> str:
-    year, month, day, hour, minute, second = when
-    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
-
-
-def _zinfo(name: str, when: tuple) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=when)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3  # fixed, or a zip made on Windows would differ in this byte
-    info.external_attr = 0o100644 << 16
-    return info
-
-
-def normalise_ooxml(blob: bytes, when: tuple) -> bytes:
-    """An XLSX/DOCX rewritten with every entry time, and the created/modified document properties, set to ``when``.
-
-    openpyxl writes the time of saving into both; python-docx into the entry times. The content
-    (every part, in its order) is unchanged.
-    """
-    stamp = iso_time(when)
-    src = zipfile.ZipFile(io.BytesIO(blob))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)",
-                              lambda m: m.group(1) + stamp.encode() + m.group(3), data)
-            dst.writestr(_zinfo(info.filename, when), data)
-    return out.getvalue()
-
-
 def zip_bytes(files: dict[str, bytes], when: tuple) -> bytes:
     """The archive: MANIFEST.json and README.txt first, then every other file by path, one fixed time."""
     order = [n for n in (MANIFEST, README) if n in files] + sorted(n for n in files if n not in (MANIFEST, README))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
         for name in order:
-            zf.writestr(_zinfo(name, when), files[name])
+            zf.writestr(zip_entry(name, when), files[name])
     return out.getvalue()
 
 
