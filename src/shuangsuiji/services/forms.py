@@ -15,7 +15,6 @@ forms.
 from __future__ import annotations
 
 import io
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.directory import RISK_NAMES, normalise_uscc
 from shuangsuiji.errors import UserError
+from shuangsuiji.files import replacing
 from shuangsuiji.services import draws, tasks
 
 if TYPE_CHECKING:  # python-docx is imported only when a form is rendered (fast --help)
@@ -506,19 +506,15 @@ def _write(files: list[tuple[str, bytes]], out_dir: Path) -> list[Path]:
         raise UserError(f"无法创建输出目录 {out_dir}：{exc.strerror or exc}",
                         f"Cannot create the output directory {out_dir}: {exc.strerror or exc}") from None
     written: list[Path] = []
-    partial: Path | None = None
     try:
         for name, content in files:
-            partial = out_dir / f".{name}.partial"
-            partial.write_bytes(content)
-            os.replace(partial, out_dir / name)
+            with replacing(out_dir / name) as partial:
+                partial.write_bytes(content)
             written.append(out_dir / name)
-            partial = None
-    except OSError as exc:
-        for path in [*written, *([partial] if partial else [])]:
+    except UserError as exc:
+        for path in written:
             path.unlink(missing_ok=True)
-        raise UserError(f"无法写入目录 {out_dir}：{exc.strerror or exc}（未写出任何文书）",
-                        f"Cannot write to {out_dir}: {exc.strerror or exc} (no form was written)") from None
+        raise UserError(f"{exc.zh}（未写出任何文书）", f"{exc.en} (no form was written)") from None
     return written
 
 
