@@ -5,10 +5,13 @@
 Builds (once per run, in a temporary store) a directory from bench/make_directory.py, the
 shipped checklist and an ad hoc task over the whole directory, then times:
 - `shuangsuiji draws run TASK --seed …` as a subprocess: freeze, draw, lock;
-- `consistent_sampler.sampler` producing the identical lists (asserted) from the same strata;
+- `consistent_sampler.sampler` producing the identical lists (asserted) from the same strata,
+  and our draw core (`domain.draw.sample_strata`) on the same strata, in this process;
 - `shuangsuiji draws export` and `shuangsuiji verify` of that bundle.
 Draw and verify run --repeat times (each draw on a fresh copy of the prepared store); the
 machine is noisy, so the figures are medians, with the min printed too.
+The package's bytecode is compiled first, as `pip install` does (this machine sets
+PYTHONDONTWRITEBYTECODE, so an editable install would otherwise compile every module on every run).
 Prints one `name value unit` line per figure on stdout.
 """
 
@@ -46,6 +49,7 @@ def main() -> None:
     if not data.exists():
         data.parent.mkdir(exist_ok=True)
         subprocess.run([sys.executable, str(HERE / "make_directory.py"), str(data), "--rows", str(args.rows)], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "shuangsuiji")], check=True)
     label = f"{args.rows // 1_000_000}m" if args.rows % 1_000_000 == 0 else str(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -89,10 +93,21 @@ def main() -> None:
             ids = list(consistent_sampler.sampler(s["population"], seed=SEED, with_replacement=False, take=s["take"], output="id"))
             assert ids == [x["id"] for x in s["selected"]], s["name"]
         reference_s = time.perf_counter() - start
+
+        from shuangsuiji.domain.draw import sample_strata
+
+        start = time.perf_counter()
+        drawn = sample_strata({s["name"]: s["population"] for s in strata}, SEED, {s["name"]: s["take"] for s in strata})
+        core_s = time.perf_counter() - start
+        assert {name: [x.id for x in chosen] for name, chosen in drawn.items()} == {
+            s["name"]: [x["id"] for x in s["selected"]] for s in strata
+        }
     print(f"draw_{label}_cli {draw_s:.2f} s")
     print(f"draw_{label}_cli_min {min(draws):.2f} s")
     print(f"consistent_sampler_{label} {reference_s:.2f} s")
     print(f"draw_speedup {reference_s / draw_s:.1f} x")
+    print(f"draw_core_{label} {core_s:.2f} s")
+    print(f"draw_core_speedup {reference_s / core_s:.1f} x")
     print(f"export_{label}_cli {export_s:.2f} s")
     print(f"verify_{label}_cli {verify_s:.2f} s")
     print(f"verify_{label}_cli_min {min(verifies):.2f} s")

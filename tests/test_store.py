@@ -6,7 +6,7 @@ from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
 import shuangsuiji.store.models  # noqa: F401  (registers the tables)
-from conftest import EXAMPLES, ON_PG, WriteLock, connect
+from conftest import EXAMPLES, ON_PG, WriteLock, connect, sqlite_only
 from shuangsuiji.store.engine import url_for
 
 
@@ -24,7 +24,7 @@ def test_migrated_schema_matches_the_models(cli, store_env):
 def test_init_twice_changes_nothing(cli, store_env):
     first = cli("init", "--json").json()
     second = cli("init", "--json").json()
-    assert first["applied"] == [1, 2, 3, 4] and second["applied"] == []
+    assert first["applied"] == [1, 2, 3, 4, 5] and second["applied"] == []
     with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == 1
         if not ON_PG:
@@ -52,3 +52,19 @@ def test_busy_store_exits_4(store, store_env, monkeypatch):
         assert time.monotonic() - started < 5
     finally:
         holder.release()
+
+
+@sqlite_only("SQLite drops a table's indexes before a first load and builds them again after it")
+def test_a_first_import_builds_every_index_of_the_table_again(cli, store_env):
+    assert cli("init").code == 0
+
+    def indexes():
+        with connect(store_env) as conn:
+            return dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entity' "
+                                     "AND sql IS NOT NULL").fetchall())
+
+    migrated = indexes()
+    assert {"ux_entity_uscc", "ix_entity_drawable"} <= set(migrated)
+    assert cli("departments", "import", EXAMPLES / "departments.yaml").code == 0
+    assert cli("objects", "import", EXAMPLES / "objects.csv").code == 0
+    assert indexes() == migrated

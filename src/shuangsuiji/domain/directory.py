@@ -213,6 +213,7 @@ def entity_parser(
     statuses, risks = _STATUS_ALIASES, RISK_NAMES
     code_ok = uscc_rules.valid_mask([v[iu] if len(v) > iu else "" for v in rows])
     few = _Memo(clean)  # a dict lookup per value, not a Python call (measured: 0.05 s of a million rows)
+    dates = _Memo(parse_date)  # a directory has a few thousand distinct dates (measured: 0.5 s of a million rows)
 
     def parse(i: int, values: list[str]) -> EntityRecord | Invalid:
         if len(values) < absent or (pad_all and len(values) != width):
@@ -247,7 +248,7 @@ def entity_parser(
         raw_date = values[idate]
         registered = None
         if raw_date:
-            registered = parse_date(raw_date)
+            registered = dates[raw_date]
             if registered is None and raw_date.strip():
                 return Invalid("registered_on", "日期格式无法识别（例：2020-01-05）", "unreadable date (e.g. 2020-01-05)", raw_date)
         attrs = {h: values[i] for h, i in extras if values[i] != ""} if extras else None

@@ -20,7 +20,6 @@ ENTITIES = Directory(
     history_table="entity_history",
     history_key="uscc",
     tracked=("status", "risk_class"),  # 第四条/第五条: status and credit-risk class changes are kept
-    key_index="ux_entity_uscc",
 )
 
 

@@ -517,15 +517,15 @@ class Population:
     list_imported: bool | None = None  # None: a directory task
 
 
-def directory_where(directory: dict[str, list[str]]) -> tuple[str, dict[str, Any]]:
-    """`` WHERE …`` for a task's directory filters (each list means "any of"); params by name."""
+def directory_where(directory: dict[str, list[str]]) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions for a task's directory filters (each list means "any of"); params by name."""
     where, params = [], {}
     for name, values in normalise_scope(directory).items():
         if values:
             keys = [f"{name}_{i}" for i in range(len(values))]
             where.append(f"{name} IN ({', '.join(':' + k for k in keys)})")
             params.update(zip(keys, values))
-    return (" WHERE " + " AND ".join(where)) if where else "", params
+    return where, params
 
 
 def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple]:
@@ -570,54 +570,73 @@ def recently_drawn(conn: Connection, task: dict, now: datetime) -> tuple[set[str
     return {r[0] for r in rows}, info
 
 
+# 第九条: only entities still in the directory and 存续/在业 are drawn. Spelt out as SQL, with the
+# statuses as literals, because SQLite uses the partial index ix_entity_drawable (migration 5,
+# (risk_class, uscc) over exactly these rows) only for a query that repeats its condition word for word.
+DRAWABLE_SQL = "in_directory = 1 AND status IN (" + ", ".join(f"'{s}'" for s in DRAWABLE_STATUSES) + ")"
+
+
 def population(conn: Connection, task: dict, *, now: datetime | None = None) -> Population:
     """The drawable population of ``task`` (a ``get_task`` result) today.
 
-    Directory scope: entities matching the filters (one SQL query, filters in SQL); imported
-    list: the task's list. In that order, an entity is left out when it was removed from the
-    directory, is not live (only 存续/在业 are drawn, 第九条), has no credit-risk class, is in a
-    class without a ratio, or was drawn for one of the task's check items by another task of
-    the year within ``exclude_recent.same_item_days`` days (locked draws only).
+    Directory scope: entities matching the filters; imported list: the task's list. In that
+    order, an entity is left out when it was removed from the directory, is not live (only
+    存续/在业 are drawn, 第九条), has no credit-risk class, is in a class without a ratio, or was
+    drawn for one of the task's check items by another task of the year within
+    ``exclude_recent.same_item_days`` days (locked draws only).
+
+    The database does the sorting out: per class with a ratio, one query returns the drawable
+    codes as one newline-joined text, read in code order from ix_entity_drawable; one GROUP BY
+    counts the rest. (Measured on a million entities: 0.25 s, against 1.3 s for fetching every
+    row and sorting the codes in Python.) The codes are sorted here all the same: on sorted
+    input that costs a millisecond, and the order never depends on a query plan or a collation.
     """
     now = now or datetime.now(timezone.utc)
     d = task["definition"]
     ratios: dict[str, str] = d["ratios"]
     list_imported = None
-    # Whether the status is live is decided in SQL: a million 0/1 (shared small ints) cost less to
-    # fetch than a million status texts, each a new str (measured: 0.1 s of a million entities).
-    live = {f"live_{i}": s for i, s in enumerate(DRAWABLE_STATUSES)}
-    live_sql = f"status IN ({', '.join(':' + k for k in live)})"
     if "imported_list" in d["scope"]:
-        rows = _fetch(conn, f"SELECT uscc, risk_class, {live_sql}, 1 FROM task_list_entity WHERE task_id = :task", {"task": task["id"], **live})
-        list_imported = bool(rows)
+        source = "(SELECT uscc, risk_class, status, 1 AS in_directory FROM task_list_entity WHERE task_id = :task) AS e"
+        where, params = [], {"task": task["id"]}
+        list_imported = conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM task_list_entity WHERE task_id = :task)"), params
+        ).scalar_one() == 1
     else:
+        source = "entity"
         where, params = directory_where(d["scope"]["directory"])
-        rows = _fetch(conn, f"SELECT uscc, risk_class, {live_sql}, in_directory FROM entity{where}", {**params, **live})
-    recent, recent_info = recently_drawn(conn, task, now)
+    scope = "".join(f" AND {w}" for w in where)
+    joined = "group_concat(uscc, char(10))" if conn.dialect.name == "sqlite" else "string_agg(uscc, chr(10))"
+    strata: dict[str, list[str]] = {}
+    for c in ratios:
+        codes = conn.execute(
+            text(f"SELECT {joined} FROM (SELECT uscc FROM {source} WHERE risk_class = :cls AND {DRAWABLE_SQL}{scope} "
+                 "ORDER BY uscc) AS s"),
+            {**params, "cls": c},
+        ).scalar_one()
+        strata[c] = codes.split("\n") if codes else []  # codes are [0-9A-Z]{18}: never a newline
 
     classes = list(dict.fromkeys([*RISK_CLASSES, *ratios]))
     counts = {c: dict.fromkeys(EXCLUSIONS + ("in_scope",), 0) for c in [*classes, UNCLASSIFIED]}
-    strata: dict[str, list[str]] = {c: [] for c in ratios}
-    # Most rows are drawable: they only go onto their class's list here, and are counted (and the
-    # recently drawn taken out) per class below (measured: 0.06 s of a million entities).
-    add_to = {c: codes.append for c, codes in strata.items()}
-    for code, risk, is_live, in_directory in rows:
-        if in_directory and is_live:
-            add = add_to.get(risk)
-            if add is not None:
-                add(code)
-                continue
-        bucket = counts.get(risk or UNCLASSIFIED)
-        if bucket is None:  # a class outside the scheme: counted as such
-            bucket = counts[risk] = dict.fromkeys(EXCLUSIONS + ("in_scope",), 0)
+    keys = [f"ratio_{i}" for i in range(len(ratios))]
+    left_out = conn.execute(
+        text(f"SELECT risk_class, in_directory, status, COUNT(*) FROM {source} "
+             f"WHERE NOT ({DRAWABLE_SQL} AND risk_class IS NOT NULL AND risk_class IN ({', '.join(':' + k for k in keys)})){scope} "
+             "GROUP BY risk_class, in_directory, status"),
+        {**params, **dict(zip(keys, ratios))},
+    )
+    for risk, in_directory, status, n in left_out:
+        # a class outside the scheme is counted as such
+        bucket = counts.setdefault(risk or UNCLASSIFIED, dict.fromkeys(EXCLUSIONS + ("in_scope",), 0))
         if not in_directory:
-            bucket["removed"] += 1
-        elif not is_live:
-            bucket["not_live"] += 1
+            bucket["removed"] += n
+        elif status not in DRAWABLE_STATUSES:
+            bucket["not_live"] += n
         elif risk is None:
-            bucket["unclassified"] += 1
+            bucket["unclassified"] += n
         else:
-            bucket["no_ratio"] += 1
+            bucket["no_ratio"] += n
+
+    recent, recent_info = recently_drawn(conn, task, now)
     for c, codes in strata.items():
         counts[c]["in_scope"] = len(codes)
         if recent:

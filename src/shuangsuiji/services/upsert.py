@@ -24,7 +24,6 @@ class Directory:
     history_table: str
     history_key: str
     tracked: tuple[str, ...]  # fields whose every change is kept in the history (who, when, from, to)
-    key_index: str | None = None  # a unique index on the key that a first import may build after the rows
 
 
 def _placeholders(conn: Connection, n: int) -> str:
@@ -95,12 +94,19 @@ class Load:
         marks = _placeholders(conn, len(d.columns))
         self.empty = conn.execute(text(f"SELECT COUNT(*) FROM {d.table}")).scalar_one() == 0
         self.pg = conn.dialect.name == "postgresql"
+        self.indexes: list[str] = []  # CREATE INDEX statements to run again after a first load
         if self.empty:
-            # Building the key index once after the rows are in is faster than growing it row by row
-            # (measured: 1.3 s of a million-row import); keys are already unique within the file.
+            # Building the table's indexes once after the rows are in is faster than growing them row by
+            # row (measured: 1.3 s of a million-row import for the key index); keys are already unique
+            # within the file, and the unique index built afterwards checks that again.
             # Not on PostgreSQL: DROP INDEX would lock readers out of the table until COMMIT.
-            if d.key_index and not self.pg:
-                conn.exec_driver_sql(f"DROP INDEX {d.key_index}")
+            if not self.pg:
+                for name, sql in conn.exec_driver_sql(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    (d.table,),
+                ).all():
+                    conn.exec_driver_sql(f"DROP INDEX {name}")
+                    self.indexes.append(sql)
             # Constants inlined (``now`` is our own timestamp text), so rows go in as parsed.
             self.insert = f"INSERT INTO {d.table} ({cols}, in_directory, updated_at) VALUES ({marks}, 1, '{self.now}')"
         else:
@@ -128,8 +134,8 @@ class Load:
         """Merge what was added, log it, and return (summary, audit entry) as ``merge`` does."""
         conn, d = self.conn, self.d
         if self.empty:
-            if d.key_index and not self.pg:
-                conn.exec_driver_sql(f"CREATE UNIQUE INDEX {d.key_index} ON {d.table} ({d.key})")
+            for sql in self.indexes:
+                conn.exec_driver_sql(sql)
             summary = {"inserted": self.count, "updated": 0, "unchanged": 0, "removed": 0}
             return summary, audit.append(conn, operator, command, {**payload, **summary})
         return self._merge_stage(operator, command, payload, sync)
