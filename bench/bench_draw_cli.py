@@ -76,6 +76,7 @@ def main() -> None:
         for i in range(max(args.repeat, 1)):
             db = tmp / f"draw{i}.db"
             shutil.copyfile(prepared, db)
+            os.sync()  # the copy's writeback is the bench's, not the draw's: it would stall the draw's commit
             os.environ["SHUANGSUIJI_DB"] = str(db)
             draw_s, out = cli("draws", "run", "BENCH-1", "--seed", SEED, "--json")
             draws.append(draw_s)

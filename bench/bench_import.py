@@ -9,6 +9,8 @@ Generates (once) a deterministic objects CSV with bench/make_directory.py, then 
 - a bare `sqlite3` executemany of the same rows (csv-parsed, no validation) into a table of
   the same shape, in one transaction — the floor any importer stands on;
 - `shuangsuiji --help` start-up.
+The package's bytecode is compiled first, as `pip install` does (this machine sets
+PYTHONDONTWRITEBYTECODE, so an editable install would otherwise compile every module on every run).
 Prints one `name value unit` line per figure on stdout.
 """
 
@@ -63,6 +65,7 @@ def main() -> None:
     if not data.exists():
         data.parent.mkdir(exist_ok=True)
         subprocess.run([sys.executable, str(HERE / "make_directory.py"), str(data), "--rows", str(args.rows)], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "src" / "shuangsuiji")], check=True)
     label = f"{args.rows // 1_000_000}m" if args.rows % 1_000_000 == 0 else str(args.rows)
     firsts = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,7 @@
 """The object directory: imports in every format, validation, upsert, history, sync."""
 
 import csv
+import json
 
 import openpyxl
 
@@ -165,6 +166,39 @@ def test_skip_invalid_reports_and_writes_rejects(cli, tmp_path, store_env):
     assert [r[0] for r in written[1:]] == ["3", "4", "5", "6"]
     kept = cli("objects", "show", "91350100M000100Y43", "--json").json()
     assert kept["attributes"] == {"经营范围": "餐饮"}  # extra columns are kept, not dropped
+
+
+def test_repeats_are_found_across_batches_naming_the_first_row(cli, tmp_path, store_env, monkeypatch):
+    """The file is read in batches: a code repeated in a later batch still names the row it first
+    appeared on, every problem is listed in row order, and --skip-invalid keeps each first row."""
+    from shuangsuiji import tabular
+
+    monkeypatch.setattr(tabular, "BATCH_ROWS", 2)
+    codes = [row[0] for row in example_rows()[:4]]
+    lines = [
+        f"{codes[0]},甲,存续,A",  # row 2
+        f"{codes[1]},乙,存续,B",  # row 3
+        f"{codes[2]},丙,存续,C",  # row 4
+        f"{codes[0]},甲又,存续,A",  # row 5: repeats row 2, one batch later
+        "91350100M000100Y44,坏码,存续,A",  # row 6
+        f"{codes[2]},丙又,存续,C",  # row 7: repeats row 4
+        f"{codes[3]},丁,存续,D",  # row 8
+        f"{codes[3]},丁又,存续,D",  # row 9: repeats row 8, in the same batch
+    ]
+    path = tmp_path / "repeats.csv"
+    path.write_text("uscc,name,status,risk_class\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert cli("init").code == 0
+    strict = cli("objects", "import", path, "--json")
+    assert strict.code == 1 and count(store_env, "entity") == 0
+    problems = [(p["row"], p["field"], p["message"]) for p in json.loads(strict.out)["problems"]]
+    assert problems == [
+        (5, "key", "duplicate of row 2"), (6, "uscc", problems[1][2]), (7, "key", "duplicate of row 4"),
+        (9, "key", "duplicate of row 8"),
+    ]
+    result = cli("objects", "import", path, "--skip-invalid", "--json")
+    assert result.code == 0 and (result.json()["inserted"], result.json()["rejected"]) == (4, 4)
+    names = {code: cli("objects", "show", code, "--json").json()["name"] for code in codes}
+    assert names == dict(zip(codes, ["甲", "乙", "丙", "丁"]))
 
 
 def test_dry_run_reports_but_writes_nothing(cli, store_env):
