@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -576,6 +577,40 @@ def recently_drawn(conn: Connection, task: dict, now: datetime) -> tuple[set[str
 DRAWABLE_SQL = "in_directory = 1 AND status IN (" + ", ".join(f"'{s}'" for s in DRAWABLE_STATUSES) + ")"
 
 
+def _sort_out(rows, ratios: dict[str, str]) -> tuple[dict[str, list[str]], list[tuple]]:
+    """(risk_class, in_directory, status, code) rows -> the drawable codes of each class with a ratio,
+    and the rest counted by (risk_class, in_directory, status)."""
+    strata: dict[str, list[str]] = {c: [] for c in ratios}
+    rest: Counter = Counter()
+    for risk, in_directory, status, code in rows:
+        if in_directory and status in DRAWABLE_STATUSES and risk in strata:
+            strata[risk].append(code)
+        else:
+            rest[risk, in_directory, status] += 1
+    return strata, [(*key, n) for key, n in rest.items()]
+
+
+def _sort_out_whole_directory(conn: Connection, ratios: dict[str, str]) -> tuple[dict[str, list[str]], list[tuple]]:
+    """``_sort_out`` of the whole directory, done by the database: each class's drawable codes as one
+    text, in code order, from the partial index alone; the rest counted by one GROUP BY."""
+    joined = "group_concat(uscc, char(10))" if conn.dialect.name == "sqlite" else "string_agg(uscc, chr(10))"
+    strata = {}
+    for c in ratios:
+        codes = conn.execute(
+            text(f"SELECT {joined} FROM (SELECT uscc FROM entity WHERE risk_class = :cls AND {DRAWABLE_SQL} ORDER BY uscc) AS s"),
+            {"cls": c},
+        ).scalar_one()
+        strata[c] = codes.split("\n") if codes else []  # codes are [0-9A-Z]{18}: never a newline
+    keys = [f"ratio_{i}" for i in range(len(ratios))]
+    with_ratio = f"risk_class IS NOT NULL AND risk_class IN ({', '.join(':' + k for k in keys)})"
+    groups = conn.execute(
+        text(f"SELECT risk_class, in_directory, status, COUNT(*) FROM entity WHERE NOT ({DRAWABLE_SQL} AND {with_ratio}) "
+             "GROUP BY risk_class, in_directory, status"),
+        dict(zip(keys, ratios)),
+    ).all()
+    return strata, groups
+
+
 def population(conn: Connection, task: dict, *, now: datetime | None = None) -> Population:
     """The drawable population of ``task`` (a ``get_task`` result) today.
 
@@ -585,46 +620,36 @@ def population(conn: Connection, task: dict, *, now: datetime | None = None) -> 
     drawn for one of the task's check items by another task of the year within
     ``exclude_recent.same_item_days`` days (locked draws only).
 
-    The database does the sorting out: per class with a ratio, one query returns the drawable
-    codes as one newline-joined text, read in code order from ix_entity_drawable; one GROUP BY
-    counts the rest. (Measured on a million entities: 0.25 s, against 1.3 s for fetching every
-    row and sorting the codes in Python.) The codes are sorted here all the same: on sorted
-    input that costs a millisecond, and the order never depends on a query plan or a collation.
+    For the whole directory the database does the sorting out: per class with a ratio, one query
+    returns the drawable codes as one newline-joined text, read in code order from the partial
+    index ix_entity_drawable, and one GROUP BY counts the rest (a million entities: 0.75 s,
+    against 1.3 s for fetching every row and sorting the codes here). With filters, or from an
+    imported list, the rows in scope are fetched in one pass and sorted out here. The codes are
+    sorted in the end either way: on sorted input that costs a millisecond, and the order never
+    depends on a query plan or a collation.
     """
     now = now or datetime.now(timezone.utc)
     d = task["definition"]
     ratios: dict[str, str] = d["ratios"]
     list_imported = None
     if "imported_list" in d["scope"]:
-        source = "(SELECT uscc, risk_class, status, 1 AS in_directory FROM task_list_entity WHERE task_id = :task) AS e"
-        where, params = [], {"task": task["id"]}
-        list_imported = conn.execute(
-            text("SELECT EXISTS (SELECT 1 FROM task_list_entity WHERE task_id = :task)"), params
-        ).scalar_one() == 1
+        rows = _fetch(conn, "SELECT risk_class, 1, status, uscc FROM task_list_entity WHERE task_id = :task", {"task": task["id"]})
+        list_imported = bool(rows)
+        strata, groups = _sort_out(rows, ratios)
     else:
-        source = "entity"
         where, params = directory_where(d["scope"]["directory"])
-    scope = "".join(f" AND {w}" for w in where)
-    joined = "group_concat(uscc, char(10))" if conn.dialect.name == "sqlite" else "string_agg(uscc, chr(10))"
-    strata: dict[str, list[str]] = {}
-    for c in ratios:
-        codes = conn.execute(
-            text(f"SELECT {joined} FROM (SELECT uscc FROM {source} WHERE risk_class = :cls AND {DRAWABLE_SQL}{scope} "
-                 "ORDER BY uscc) AS s"),
-            {**params, "cls": c},
-        ).scalar_one()
-        strata[c] = codes.split("\n") if codes else []  # codes are [0-9A-Z]{18}: never a newline
+        if where:
+            # One pass over the table: SQLite has no statistics to tell it that this beats looking every
+            # drawable entity up from the index (an industry filter on a million entities: 0.2 s against 1.5 s).
+            hint = " NOT INDEXED" if conn.dialect.name == "sqlite" else ""
+            sql = f"SELECT risk_class, in_directory, status, uscc FROM entity{hint} WHERE {' AND '.join(where)}"
+            strata, groups = _sort_out(_fetch(conn, sql, params), ratios)
+        else:
+            strata, groups = _sort_out_whole_directory(conn, ratios)
 
     classes = list(dict.fromkeys([*RISK_CLASSES, *ratios]))
     counts = {c: dict.fromkeys(EXCLUSIONS + ("in_scope",), 0) for c in [*classes, UNCLASSIFIED]}
-    keys = [f"ratio_{i}" for i in range(len(ratios))]
-    left_out = conn.execute(
-        text(f"SELECT risk_class, in_directory, status, COUNT(*) FROM {source} "
-             f"WHERE NOT ({DRAWABLE_SQL} AND risk_class IS NOT NULL AND risk_class IN ({', '.join(':' + k for k in keys)})){scope} "
-             "GROUP BY risk_class, in_directory, status"),
-        {**params, **dict(zip(keys, ratios))},
-    )
-    for risk, in_directory, status, n in left_out:
+    for risk, in_directory, status, n in groups:
         # a class outside the scheme is counted as such
         bucket = counts.setdefault(risk or UNCLASSIFIED, dict.fromkeys(EXCLUSIONS + ("in_scope",), 0))
         if not in_directory:
