@@ -21,8 +21,9 @@ VersionOpt = Annotated[Optional[int], typer.Option("--version", help=t("计划�
 SHARE_COLUMNS = [
     ("department", "部门", "department"),
     ("name", "名称", "name"),
-    ("lead_tasks", "牵头任务", "lead tasks"),
-    ("joint_tasks", "参与联合任务", "joint tasks"),
+    ("lead_tasks", "牵头抽查任务", "lead tasks"),
+    ("outside_tasks", "其中计划外单部门", "of which outside the plan"),
+    ("joint_tasks", "牵头联合任务", "joint tasks led"),
     ("percent", "占比", "share"),
     ("verdict", "第七条 ≥10%", "第七条 ≥10%"),
 ]
@@ -180,9 +181,17 @@ def publish(
     if result["result"] == "unchanged":
         output.info(t(f"{year} 年度计划版本 {result['version']} 已于 {result['published_at']} 公布：未变",
                       f"the {year} plan version {result['version']} was already published at {result['published_at']}: unchanged"))
+    elif result["amendment"]:
+        output.info(t(f"已公布 {year} 年度计划第 {result['amendment']} 次修订（版本 {result['version']}，修订日期 {result['published_on']}；"
+                      f"首次公布 {result['original_published_on']}），该版本已冻结",
+                      f"published amendment {result['amendment']} of the {year} plan (version {result['version']}, on "
+                      f"{result['published_on']}; first published {result['original_published_on']}); the version is frozen"))
     else:
-        output.info(t(f"已公布 {year} 年度计划版本 {result['version']}（公布日期 {result['published_on']}），该版本已冻结",
-                      f"published the {year} plan version {result['version']} (publication date {result['published_on']}); the version is frozen"))
+        output.info(t(f"已公布 {year} 年度计划版本 {result['version']}（公布日期 {result['published_on']}，工具记录），该版本已冻结",
+                      f"published the {year} plan version {result['version']} (publication date {result['published_on']}, "
+                      f"recorded by the tool); the version is frozen"))
+    for w in result["warnings"]:
+        output.warn(t(w["message_zh"], w["message"]))
     for f in result["files"]:
         output.info(t(f"将写出 {f}", f"would write {f}") if dry_run else t(f"已写出 {f}", f"wrote {f}"))
     if dry_run:

@@ -188,6 +188,7 @@ def show(task_id: TaskArg, as_json: Json = False) -> None:
 ))
 def preview(task_id: TaskArg, as_json: Json = False) -> None:
     from shuangsuiji.domain.directory import RISK_NAMES
+    from shuangsuiji.domain.numbers import ratio_percent
     from shuangsuiji.services.tasks import preview as preview_
 
     with context.reading() as conn:
@@ -201,7 +202,7 @@ def preview(task_id: TaskArg, as_json: Json = False) -> None:
         label = t("未分类", "unclassified") if cls == "unclassified" else f"{cls} {RISK_NAMES.get(cls, '')}".strip()
         ratio = s["ratio"]
         rows.append({**s, "class_label": label,
-                     "ratio_text": t("不抽取", "not drawn") if ratio is None else _percent(ratio)})
+                     "ratio_text": t("不抽取", "not drawn") if ratio is None else ratio_percent(ratio)})
     totals = data["totals"]
     rows.append({"class_label": t("合计", "total"), "ratio_text": "", "in_scope": totals["in_scope"],
                  "recent_same_item": data["excluded"]["recent_same_item"], "drawable": totals["drawable"],
@@ -226,8 +227,3 @@ def preview(task_id: TaskArg, as_json: Json = False) -> None:
     elif totals["take"] == 0:
         output.warn(t("本任务目前没有可抽取的检查对象", "this task has nothing to draw today"))
 
-
-def _percent(ratio: str) -> str:
-    from decimal import Decimal
-
-    return f"{(Decimal(ratio) * 100).normalize():f}%"
