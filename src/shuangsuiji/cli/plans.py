@@ -92,7 +92,8 @@ def check(
     if as_json:
         output.emit_json(result)
     else:
-        rows = [{**r, "verdict": "—" if r["ok"] is None else t("是", "yes") if r["ok"] else t("否", "NO")} for r in result["ratios"]]
+        rows = [{**r, "verdict": (t("发起部门，未牵头任务", "initiator, leads none") if r["no_lead_task"] else "—") if r["ok"] is None
+                 else t("是", "yes") if r["ok"] else t("否", "NO")} for r in result["ratios"]]
         label = t(f"{result['year']} 年度计划", f"{result['year']} plan") + (
             t(f" 版本 {result['version']}", f" version {result['version']}") if result["version"] else f" ({result['file']})")
         output.table(rows, SHARE_COLUMNS, title=t(f"{label}：各部门联合抽查任务占比（第七条）", f"{label}: joint-task share per department (第七条)"))

@@ -405,7 +405,7 @@ def write_documents(
     write_xlsx(out_dir / f"plan-{plan.year}.xlsx", [
         ("年度计划", headers, ([_cell(r[k], "\n") for k, _ in PLAN_COLUMNS] for r in rows)),
         ("联合抽查占比", ["部门", "牵头抽查任务总数", "其中计划外单部门任务", "牵头联合任务数", "占比", "是否达到 10%"],
-         ([s.name or s.department, s.lead_tasks, s.outside_tasks, s.joint_tasks, s.percent or "—", _ok(s.ok)] for s in shares)),
+         ([s.name or s.department, s.lead_tasks, s.outside_tasks, s.joint_tasks, s.percent or "—", _verdict(s)] for s in shares)),
         ("说明", ["项目", "内容"], [
             ("计划名称", plan.title), ("年度", plan.year), ("计划版本", row.version),
             *publication_facts(plan, history, this),
@@ -437,14 +437,17 @@ def write_documents(
         "|---|---|---|---|---|---|",
     ]
     for s in shares:
-        lines.append(f"| {_md(s.name or s.department)} | {s.lead_tasks} | {s.outside_tasks} | {s.joint_tasks} | {s.percent or '—'} | {_ok(s.ok)} |")
+        lines.append(f"| {_md(s.name or s.department)} | {s.lead_tasks} | {s.outside_tasks} | {s.joint_tasks} | {s.percent or '—'} | {_verdict(s)} |")
     lines += ["", "## 说明", ""] + [f"{i}. {note}" for i, note in enumerate(notes, start=1)] + [""]
     with replacing(out_dir / f"plan-{plan.year}.md") as partial:
         partial.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _ok(ok: bool | None) -> str:
-    return "—" if ok is None else ("是" if ok else "否")
+def _verdict(share: Any) -> str:
+    """是/否 from the exact fraction (第七条); a 发起部门 leading no task is named, not left blank."""
+    if share.ok is None:
+        return "发起部门，未牵头任务" if share.no_lead_task else "—"
+    return "是" if share.ok else "否"
 
 
 def _cell(value: Any, sep: str) -> Any:

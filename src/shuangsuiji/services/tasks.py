@@ -543,7 +543,11 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple]:
 
 
 def recently_drawn(conn: Connection, task: dict, now: datetime) -> tuple[set[str], dict | None]:
-    """Codes locked in the last ``same_item_days`` days by other tasks of the year sharing a check item."""
+    """Codes locked in the last ``same_item_days`` days by other tasks sharing a check item.
+
+    The window is a number of days back from now, so it crosses the turn of the year: a draw of
+    December 2025 counts for a task of January 2026 (no task's year is compared, only dates).
+    """
     d = task["definition"]
     rule = d.get("exclude_recent")
     if not rule:
@@ -551,7 +555,7 @@ def recently_drawn(conn: Connection, task: dict, now: datetime) -> tuple[set[str
     items = {it["id"] for it in d["items"]}
     others = []
     for other_id, other_def in conn.execute(
-        text("SELECT id, definition FROM task WHERE year = :y AND id != :id ORDER BY id"), {"y": d["year"], "id": task["id"]}
+        text("SELECT id, definition FROM task WHERE id != :id ORDER BY id"), {"id": task["id"]}
     ):
         if items & {it["id"] for it in json.loads(other_def)["items"]}:
             others.append(other_id)
