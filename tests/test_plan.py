@@ -412,7 +412,7 @@ def test_load_plan_lists_every_schema_problem_with_path_and_line():
     assert [(p.row, p.field, p.en) for p in info.value.problems] == [
         (11, "tasks[0].scope", "scope is either directory (draw from the directory) or imported_list: true (第九条), not both"),
         (14, "tasks[0].ratios.B", 'must be a number (e.g. 0.05 or "5%")'),
-        (15, "tasks[0].rounding", "must be one of: 'ceil_min1', 'floor' or 'round_half_up'"),
+        (15, "tasks[0].rounding", "must be one of: 'ceil_min1', 'floor', 'round_half_up' or 'ordered'"),
         (16, "tasks[0].window.end", "required field is missing"),
     ]
 

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from shuangsuiji.domain.draw import allocate
+from shuangsuiji.domain.draw import allocate, allocate_ordered, inversions
 from shuangsuiji.domain.checklist import (
     Checklist,
     Entry,
@@ -40,7 +40,7 @@ from shuangsuiji.errors import ExitCode, Problem
 # 第七条: "年度部门联合抽查任务占对应牵头抽查事项任务总数的10%以上" — 以上 includes 10 %.
 JOINT_SHARE_MIN = Fraction(1, 10)
 
-Rounding = Literal["ceil_min1", "floor", "round_half_up"]
+Rounding = Literal["ceil_min1", "floor", "round_half_up", "ordered"]
 
 
 def publication_deadline(year: int) -> date:
@@ -141,6 +141,20 @@ class ExcludeRecent(BaseModel):
     same_item_days: Count
 
 
+class RiskScheme(BaseModel):
+    """第四条 信用风险分类 as a task uses it: the classes from lowest to highest risk, a ratio for
+    entities without a class, and the class of an imported list's entities that have none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classes: TextList = list(RISK_CLASSES)  # lowest risk first: the order `ordered` rounding keeps
+    unclassified: Ratio | None = None  # None: entities without a class are not drawn
+    default_class: Text | None = None  # imported list only (e.g. schools, codes 12…, no risk column)
+
+
+UNCLASSIFIED = "unclassified"  # the stratum of entities without a class, when it has a ratio
+
+
 class Task(BaseModel):
     """One task of the annual plan (第七条: 任务、范围、比例和频次、时间、发起和配合部门)."""
 
@@ -160,6 +174,12 @@ class Task(BaseModel):
     special: bool = False  # 专项检查 (第十七条)
     targets: Text | None = None
     exclude_recent: ExcludeRecent | None = None
+    risk_scheme: RiskScheme | None = None  # None: A–D, unclassified not drawn (第四条)
+
+    @property
+    def classes(self) -> list[str]:
+        """The task's credit-risk classes, lowest risk first."""
+        return list(self.risk_scheme.classes) if self.risk_scheme else list(RISK_CLASSES)
 
     @property
     def joint(self) -> bool:
@@ -210,14 +230,42 @@ def sample_size(stratum_size: int, ratio: Decimal | str | float, rounding: Round
 
     - ``ceil_min1`` (default): round up; at least 1 when the stratum is non-empty;
     - ``floor``: round down (a small stratum may give 0);
-    - ``round_half_up``: nearest whole number, halves up.
+    - ``round_half_up``: nearest whole number, halves up;
+    (``ordered`` allocates all strata together: ``stratum_takes``.)
     Never more than the stratum. Exact arithmetic (draw.allocate): 200 × 0.035 is 7, not 7.000000001.
     """
     if rounding not in _DRAW_RULES:
-        raise ValueError(f"unknown rounding {rounding!r}")
+        raise ValueError(f"unknown rounding {rounding!r}" + (" (it allocates strata jointly: stratum_takes)" if rounding == "ordered" else ""))
     if stratum_size <= 0:
         return 0
     return allocate(stratum_size, ratio if isinstance(ratio, str | Decimal) else str(ratio), _DRAW_RULES[rounding])
+
+
+def stratum_takes(
+    sizes: Mapping[str, int], ratios: Mapping[str, Any], rounding: str, classes: Collection[str] = RISK_CLASSES
+) -> dict[str, int]:
+    """How many to draw from each stratum (name → size) at its ratio.
+
+    ``ceil_min1``, ``floor``, ``round_half_up``: each stratum on its own (``sample_size``).
+    ``ordered``: the strata of ``classes`` (lowest risk first) together, keeping the task's
+    nominal total and the risk order (``draw.allocate_ordered``, 第四条); any other stratum
+    (``unclassified``) on its own, rounded up, at least 1.
+    """
+    if rounding != "ordered":
+        return {c: sample_size(n, ratios[c], rounding) for c, n in sizes.items()}
+    ranked = [c for c in classes if c in sizes]
+    out = dict(zip(ranked, allocate_ordered([sizes[c] for c in ranked], [_exact(ratios[c]) for c in ranked])))
+    return {c: out[c] if c in out else sample_size(n, ratios[c]) for c, n in sizes.items()}
+
+
+def _exact(ratio: Any) -> str | Decimal:
+    return ratio if isinstance(ratio, str | Decimal) else str(ratio)
+
+
+def rate_inversions(sizes: Mapping[str, int], takes: Mapping[str, int], classes: Collection[str] = RISK_CLASSES) -> list[tuple[str, str]]:
+    """(lower, higher) class pairs where rounding checks the lower-risk class at a higher rate (第四条)."""
+    ranked = [c for c in classes if c in sizes]
+    return [(ranked[i], ranked[j]) for i, j in inversions([sizes[c] for c in ranked], [takes[c] for c in ranked])]
 
 
 # ---------------------------------------------------------------------------------------
@@ -582,8 +630,10 @@ def _check_task(
     if entry is not None:
         _check_items(r, at, task, checklist, entry)
 
-    # 第四条, 第七条: 抽查比例 per credit-risk class, each in (0, 1].
-    if not task.ratios:
+    # 第四条, 第七条: 抽查比例 per credit-risk class, each in (0, 1]; the task's own class scheme.
+    if task.risk_scheme is not None:
+        risk_classes = _check_scheme(r, at + ("risk_scheme",), task)
+    if not task.ratios and not (task.risk_scheme and task.risk_scheme.unclassified):
         r.problem(at + ("ratios",), "没有任何风险类别的抽查比例", "no sampling ratio for any risk class")
     for cls, ratio in task.ratios.items():
         path = at + ("ratios", cls)
@@ -622,6 +672,30 @@ def _check_task(
             f"same_item_days must be at least 1, got {task.exclude_recent.same_item_days}",
             task.exclude_recent.same_item_days,
         )
+
+
+def _check_scheme(r: _Report, at: Path, task: Task) -> list[str]:
+    """A task's 第四条 class scheme; returns its classes (for the ratios' check)."""
+    scheme = task.risk_scheme
+    classes = list(scheme.classes)
+    if not classes:
+        r.problem(at + ("classes",), "信用风险类别列表为空", "the list of credit-risk classes is empty")
+    for j, cls in enumerate(classes):
+        if cls in classes[:j]:
+            r.problem(at + ("classes", j), f"信用风险类别 {cls} 重复列出", f"credit-risk class {cls} is listed twice", cls)
+        if cls == UNCLASSIFIED:
+            r.problem(at + ("classes", j), f"{UNCLASSIFIED} 不是类别名：未分类的比例写在 unclassified", f"{UNCLASSIFIED} is not a class name: give its ratio as unclassified", cls)
+    if scheme.unclassified is not None and not (0 < scheme.unclassified <= 1):
+        r.problem(at + ("unclassified",), f"抽查比例应大于 0 且不超过 1（100%），当前为 {_num(scheme.unclassified)}",
+                  f"a sampling ratio must be in (0, 1], got {_num(scheme.unclassified)}", _num(scheme.unclassified))
+    if scheme.default_class is not None:
+        if scheme.default_class not in classes:
+            r.problem(at + ("default_class",), f"默认类别 {scheme.default_class} 不在 classes 中", f"default class {scheme.default_class} is not one of the classes", scheme.default_class)
+        if not task.scope.imported_list:
+            # 第九条: only a list the initiating department imports may lack the risk column.
+            r.problem(at + ("default_class",), "default_class 只用于导入名单（scope: imported_list: true）",
+                      "default_class applies to an imported list only (scope: imported_list: true)", scheme.default_class)
+    return classes
 
 
 def _check_special(r: _Report, plan: Plan, i: int, task: Task) -> None:

@@ -35,7 +35,8 @@ from shuangsuiji.services.checklists import (
 from shuangsuiji.tabular import decode
 
 FILTERS = ("entity_type", "industry", "region", "status", "risk_class")
-ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入"}
+ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入",
+               "ordered": "保持总数和风险高低顺序的分配"}
 
 
 # ---------------------------------------------------------------- files and checks
@@ -93,7 +94,9 @@ def scope_counts(conn: Connection, plan: Plan) -> dict[str, int]:
     out: dict[str, int] = {}
     for task in tasks:
         f = {k: set(v) for k, v in normalise_scope(task.scope.directory.model_dump()).items()}
-        classes = set(task.ratios)
+        classes: set[str | None] = set(task.ratios)
+        if task.risk_scheme is not None and task.risk_scheme.unclassified is not None:
+            classes.add(None)  # 第四条: entities without a class are drawn at their own ratio
         out[task.id] = sum(
             n
             for entity_type, industry, region, status, risk, n in groups
@@ -348,6 +351,11 @@ def plan_rows(plan: Plan, checklist: Checklist, names: dict[str, str]) -> list[d
             found = checklist.item(item_id)
             items.append(f"{found[1].name}" if found else item_id)
         ratios = "、".join(f"{cls}类 {ratio_percent(r)}" for cls, r in task.ratios.items())
+        scheme = task.risk_scheme
+        if scheme is not None and scheme.unclassified is not None:
+            ratios += f"、未分类 {ratio_percent(scheme.unclassified)}"
+        if scheme is not None and scheme.default_class is not None:
+            ratios += f"；名单中无风险分类的按 {scheme.default_class} 类"
         if task.rounding != "ceil_min1":
             ratios += f"（{ROUNDING_ZH[task.rounding]}）"
         rows.append({
