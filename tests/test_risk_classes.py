@@ -189,3 +189,26 @@ def test_preview_warns_of_an_inverted_order_and_offers_the_ordered_allocation(st
     bundle = json.loads(path.read_text(encoding="utf-8"))
     stratum = next(s for s in bundle["strata"] if s["name"] == "A")
     assert stratum["take"] == 0
+
+
+def test_whole_directory_task_draws_its_unclassified_entities(store, tmp_path):
+    # The directory path (one query per stratum) as well: entities with no class, at their ratio.
+    assert store("checklists", "import", CHECKLIST).code == 0
+    extra = tmp_path / "unclassified.csv"
+    with extra.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["uscc", "name", "industry", "status", "risk_class"])
+        for i, code in enumerate(codes(5, 200)):
+            w.writerow([code, f"新设主体 {i}", "食品销售", "存续", ""])
+    imported = store("objects", "import", extra)
+    assert imported.code == 0, imported.err
+    data = yaml.safe_load(ADHOC.read_text(encoding="utf-8"))
+    data.update(id="2026-W1", scope={"directory": {}}, ratios={"D": "0.01"}, risk_scheme={"unclassified": "0.4"},
+                exclude_recent=None)
+    path = tmp_path / "w1.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert store("tasks", "create", "--file", path).code == 0
+    preview = _preview(store, "2026-W1")
+    by = {s["risk_class"]: s for s in preview["strata"]}
+    assert (by["unclassified"]["in_scope"], by["unclassified"]["take"]) == (5, 2)
+    assert preview["excluded"]["unclassified"] == 0 and by["D"]["take"] >= 1
