@@ -177,11 +177,6 @@ class Task(BaseModel):
     risk_scheme: RiskScheme | None = None  # None: A–D, unclassified not drawn (第四条)
 
     @property
-    def classes(self) -> list[str]:
-        """The task's credit-risk classes, lowest risk first."""
-        return list(self.risk_scheme.classes) if self.risk_scheme else list(RISK_CLASSES)
-
-    @property
     def joint(self) -> bool:
         """A 部门联合 task: at least one cooperating department other than the initiating one."""
         return any(c != self.initiating for c in self.cooperating)
