@@ -222,3 +222,16 @@ def test_publish_dry_run_freezes_nothing_and_writes_nothing(planning, tmp_path, 
         assert conn.execute("SELECT COUNT(*) FROM audit_log WHERE command = 'plans publish'").fetchone()[0] == 0
     missing_dir = planning("plans", "publish", "2026", "-o", tmp_path / "nope")
     assert missing_dir.code == 1 and "does not exist" in missing_dir.err
+
+
+def test_show_names_the_claimed_date_and_lists_amendments(planning, tmp_path):
+    data = example()
+    data["published_on"] = date(2026, 3, 20)
+    assert planning("plans", "import", write(tmp_path / "v1.yaml", data)).code == 0
+    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0
+    data["tasks"][1]["ratios"]["A"] = 0.06
+    assert planning("plans", "import", write(tmp_path / "v2.yaml", data)).code == 0
+    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0
+    shown = planning("--lang", "en", "plans", "show", "2026")
+    assert shown.code == 0
+    assert "a claim" in shown.out and "2026-03-20" in shown.out and "Publication and amendments" in shown.out

@@ -137,9 +137,15 @@ def show(year: Year, version: VersionOpt = None, as_json: Json = False) -> None:
     data["state"] = t("已公布", "published") if data["status"] == "published" else t("草稿", "draft")
     output.record(data, [("year", "年度", "year"), ("version", "版本", "version"), ("title", "名称", "title"),
                          ("checklist_version", "联合清单版本", "checklist version"), ("state", "状态", "status"),
-                         ("published_on", "公布日期", "published on"), ("published_at", "冻结时间(UTC)", "frozen at (UTC)"),
+                         ("published_on", "公布日期（工具记录）", "published on (recorded)"),
+                         ("claimed_published_on", "文件所写公布日期（仅为声称）", "published_on in the file (a claim)"),
+                         ("published_at", "冻结时间(UTC)", "frozen at (UTC)"),
                          ("source_file", "来源文件", "source file"), ("sha256", "SHA-256", "SHA-256"),
                          ("imported_at", "导入时间(UTC)", "imported (UTC)"), ("operator", "操作人", "operator")])
+    if len(data["publications"]) > 1:  # 第七条: the original publication, then each amendment
+        output.table(data["publications"], [("amendment", "修订次序（0 为首次公布）", "amendment (0: first)"),
+                                             ("version", "版本", "version"), ("published_on", "公布日期", "published on")],
+                     title=t("公布与修订", "Publication and amendments"))
     rows = []
     for task in data["tasks"]:
         scope = task["scope"]
