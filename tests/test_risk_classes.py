@@ -139,6 +139,9 @@ def test_imported_list_without_a_risk_column_is_drawn_at_its_default_class(store
     assert data["risk_scheme"] == {"classes": ["A", "B", "C", "D"], "unclassified": None, "default_class": "B"}
     shown = store("tasks", "preview", "2026-S2")
     assert "list entries without a class count as B" in shown.err
+    described = store("--lang", "en", "tasks", "show", "2026-S2")
+    flat = "".join(described.out.replace("│", "").split())  # the table wraps long cells
+    assert described.code == 0 and "classeslowtohigh:A,B,C,D;listentrieswithoutaclasscountasB" in flat
 
     # The draw carries the scheme under its parameters, and verify checks it.
     run = store("draws", "run", "2026-S2", "--seed", "s", "--json")

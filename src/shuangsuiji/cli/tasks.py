@@ -161,7 +161,7 @@ def show(task_id: TaskArg, as_json: Json = False) -> None:
         "initiating": d["initiating"],
         "cooperating": d["cooperating"],
         "where": where,
-        "ratios": " ".join(f"{c}:{r}" for c, r in d["ratios"].items()),
+        "ratios": " ".join(f"{c}:{r}" for c, r in d["ratios"].items()) + _scheme_text(d.get("risk_scheme")),
         "rounding": d["rounding"],
         "frequency": d["frequency"],
         "window": f"{d['window']['start']} ~ {d['window']['end']}",
@@ -243,3 +243,14 @@ def preview(task_id: TaskArg, as_json: Json = False) -> None:
     elif totals["take"] == 0:
         output.warn(t("本任务目前没有可抽取的检查对象", "this task has nothing to draw today"))
 
+
+def _scheme_text(scheme: dict | None) -> str:
+    """第四条: the task's own class scheme, after its ratios (nothing for the default A–D)."""
+    if not scheme:
+        return ""
+    parts = [t(f"（类别由低到高：{'、'.join(scheme['classes'])}", f" (classes low to high: {', '.join(scheme['classes'])}")]
+    if scheme["unclassified"] is not None:
+        parts.append(t(f"；未分类:{scheme['unclassified']}", f"; unclassified:{scheme['unclassified']}"))
+    if scheme["default_class"] is not None:
+        parts.append(t(f"；名单中无分类的按 {scheme['default_class']} 类", f"; list entries without a class count as {scheme['default_class']}"))
+    return "".join(parts) + t("）", ")")
