@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, ROOT, DBError, connect
+from shuangsuiji.domain.plan import Plan
 
 CHECKLIST = ROOT / "checklists" / "lianzhou-joint-checklist.yaml"
 PLAN = EXAMPLES / "plan-2026.yaml"
@@ -235,3 +236,17 @@ def test_show_names_the_claimed_date_and_lists_amendments(planning, tmp_path):
     shown = planning("--lang", "en", "plans", "show", "2026")
     assert shown.code == 0
     assert "a claim" in shown.out and "2026-03-20" in shown.out and "Publication and amendments" in shown.out
+
+
+def test_stored_content_leaves_out_unused_new_fields():
+    # A plan stored before single_department_tasks / risk_scheme existed keeps its bytes.
+    from shuangsuiji.services.plans import content_of, plan_from_content
+
+    data = example()
+    data.pop("single_department_tasks")
+    plan = Plan.model_validate(data)
+    content = json.loads(content_of(plan))
+    assert "single_department_tasks" not in content and all("risk_scheme" not in t for t in content["tasks"])
+    assert plan_from_content(content_of(plan)) == plan
+    with_fields = Plan.model_validate(example())
+    assert json.loads(content_of(with_fields))["single_department_tasks"]["SCJG"] == 25

@@ -157,7 +157,16 @@ def check_file(conn: Connection, path: Path, today: date) -> dict:
 
 
 def content_of(plan: Plan) -> str:
-    return canonical_json(plan.model_dump(mode="json"))
+    """The stored text of a plan. Fields added later (第七条 ``single_department_tasks``, 第四条
+    ``risk_scheme``) are left out while unused, so a plan stored before keeps its bytes and its
+    re-import is "unchanged"."""
+    data = plan.model_dump(mode="json")
+    if not data["single_department_tasks"]:
+        del data["single_department_tasks"]
+    for task in data["tasks"]:
+        if task["risk_scheme"] is None:
+            del task["risk_scheme"]
+    return canonical_json(data)
 
 
 def import_plan(conn: Connection, path: Path, operator: str, today: date) -> dict:
