@@ -41,3 +41,30 @@ mutate tickets-trusted src/shuangsuiji/domain/bundle.py \
 mutate log-update-allowed src/shuangsuiji/store/migrations.py \
   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" "BEGIN SELECT 1; END" \
   tests/test_audit.py tests/test_tamper.py
+# Fidelity to the regulation (第四条, 第七条; issue 12)
+mutate percent-not-half-up src/shuangsuiji/domain/numbers.py \
+  'rounding=ROUND_HALF_UP' 'rounding=ROUND_HALF_DOWN' \
+  tests/test_plan.py tests/test_reports.py -k "percent or half_up"
+mutate share-outside-tasks-ignored src/shuangsuiji/domain/plan.py \
+  'lead[c] + max(outside.get(c, 0), 0)' 'lead[c]' \
+  tests/test_plan.py -k denominator
+mutate initiator-leading-nothing-not-flagged src/shuangsuiji/domain/plan.py \
+  '        elif row.no_lead_task:' '        elif False:' \
+  tests/test_plan.py -k flagged
+mutate typed-publication-date-trusted src/shuangsuiji/services/plans.py \
+  '    published_on = date.fromisoformat(published_at[:10])' \
+  '    published_on = plan.published_on or date.fromisoformat(published_at[:10])' \
+  tests/test_plans_cli.py -k claim
+mutate default-class-ignored src/shuangsuiji/services/tasks.py \
+  '"default": default})' '"default": None})' \
+  tests/test_risk_classes.py -k default_class
+mutate ordered-rounding-not-repaired src/shuangsuiji/domain/draw.py \
+  '    while found := inversions(sizes, takes):' '    while found := []:' \
+  tests/test_risk_classes.py -k ordered
+mutate risk-scheme-not-verified src/shuangsuiji/domain/bundle.py \
+  '    if parameters.get("risk_scheme") != definition.get("risk_scheme"):' '    if False:' \
+  tests/test_risk_classes.py -k default_class
+mutate recent-window-stops-at-the-year src/shuangsuiji/services/tasks.py \
+  'text("SELECT id, definition FROM task WHERE id != :id ORDER BY id"), {"id": task["id"]}' \
+  'text("SELECT id, definition FROM task WHERE year = :y AND id != :id ORDER BY id"), {"y": d["year"], "id": task["id"]}' \
+  tests/test_tasks.py -k crosses

@@ -50,21 +50,23 @@ JOINT = {"items": None, "cooperating": ["SW"]}  # LZ-02 with 商务局: a joint 
 
 
 def plan(*tasks: dict, **fields) -> Plan:
-    data = {"year": 2026, "checklist_version": "2026.1", "title": "测试计划", "published_on": "2026-03-20", "tasks": list(tasks)}
+    data = {"year": 2026, "checklist_version": "2026.1", "title": "测试计划", "tasks": list(tasks)}
     data.update(fields)
     return Plan.model_validate(data)
 
 
 def check(p: Plan, **kw) -> PlanReport:
-    return check_plan(p, CHECKLIST, CODES, "plan.yaml", **kw)
+    """Checked as published on 20 March (the date `plans publish` recorded) unless told otherwise."""
+    return check_plan(p, CHECKLIST, CODES, "plan.yaml", **{"published": date(2026, 3, 20), **kw})
 
 
 def problems(p: Plan, **kw) -> list[tuple[str | None, str]]:
     return [(x.field, x.en) for x in check(p, **kw).problems]
 
 
-def warnings(p: Plan, **kw) -> list[tuple[str | None, str]]:
-    return [(x.field, x.en) for x in check(p, **kw).warnings]
+def warnings(p: Plan, flags: bool = False, **kw) -> list[tuple[str | None, str]]:
+    """Warnings; without the 第七条 flags of entry initiators leading no task unless ``flags``."""
+    return [(x.field, x.en) for x in check(p, **kw).warnings if flags or x.field != "single_department_tasks"]
 
 
 # --- the example -----------------------------------------------------------------------
@@ -72,15 +74,18 @@ def warnings(p: Plan, **kw) -> list[tuple[str | None, str]]:
 
 def test_example_plan_passes_every_check():
     p = load_plan(EXAMPLE.read_text(encoding="utf-8"), str(EXAMPLE))
-    report = check_plan(p, CHECKLIST, CODES, str(EXAMPLE), today=date(2026, 5, 1))
-    assert report.problems == [] and report.warnings == []
+    report = check_plan(p, CHECKLIST, CODES, str(EXAMPLE), today=date(2026, 3, 1), published=date(2026, 3, 20))
+    assert report.problems == []
+    # 第七条 flags only: departments that initiate checklist entries but lead no task this year.
+    assert {w.value for w in report.warnings} == {"GX", "RS", "ZJ", "WG", "STHJ", "YJ", "NY", "XC"}
     assert report.exit_code is ExitCode.OK
     assert 8 <= len(p.tasks) <= 12
     assert any(t.special for t in p.tasks)
     assert sum(1 for t in p.tasks if t.initiating == "SCJG" and not t.cooperating) >= 2
     assert all(row.ok in (True, None) for row in report.ratios)
     scjg = next(row for row in report.ratios if row.department == "SCJG")
-    assert (scjg.lead_tasks, scjg.joint_tasks) == (7, 9)
+    # 4 joint tasks led of 7 in the plan + 25 single-department tasks outside it.
+    assert (scjg.lead_tasks, scjg.joint_tasks, scjg.outside_tasks, scjg.percent) == (32, 4, 25, "12.5%")
     assert p.tasks[8].ratios == {"A": Decimal("0.03"), "B": Decimal("0.03"), "C": Decimal("0.05"), "D": Decimal("0.1")}
 
 
@@ -90,73 +95,128 @@ def test_example_plan_passes_every_check():
 def test_department_leading_12_tasks_with_1_joint_fails_with_its_ratio():
     tasks = [task(f"T{i:02}") for i in range(11)] + [task("T11", **JOINT)]
     names = {c: c for c in CODES} | {"SCJG": "市场监督管理局"}
-    report = check_plan(plan(*tasks), CHECKLIST, names, "plan.yaml")
+    report = check_plan(plan(*tasks), CHECKLIST, names, "plan.yaml", published=date(2026, 3, 20))
     assert [(p.field, p.value, p.en) for p in report.problems] == [
-        ("tasks", "1/12", "Article 7: SCJG（市场监督管理局） leads 12 task(s) but takes part in 1 joint task(s), 8.3%, below 10%")
+        ("tasks", "1/12", "Article 7: SCJG（市场监督管理局） leads 12 spot-check task(s) (0 single-department outside the joint plan), 1 of them joint, 8.3%, below 10%")
     ]
-    assert report.problems[0].zh == "第七条：SCJG（市场监督管理局） 牵头任务 12 项，参与部门联合任务 1 项，占 8.3%，低于 10%"
+    assert report.problems[0].zh == "第七条：SCJG（市场监督管理局） 牵头抽查任务共 12 项（其中联合计划外单部门任务 0 项），牵头部门联合任务 1 项，占 8.3%，低于 10%"
     assert report.exit_code is ExitCode.PROBLEMS
-    assert [r.to_json() for r in report.ratios] == [
-        {"department": "SCJG", "name": "市场监督管理局", "lead_tasks": 12, "joint_tasks": 1, "ratio": 0.0833, "percent": "8.3%", "ok": False},
-        # 商务局 leads nothing: shown, not judged.
-        {"department": "SW", "name": "SW", "lead_tasks": 0, "joint_tasks": 1, "ratio": None, "percent": None, "ok": None},
+    rows = {r.department: r.to_json() for r in report.ratios}
+    assert rows["SCJG"] == {"department": "SCJG", "name": "市场监督管理局", "lead_tasks": 12, "joint_tasks": 1, "outside_tasks": 0,
+                            "ratio": 1 / 12, "percent": "8.3%", "ok": False, "no_lead_task": False}
+    # 商务局 only cooperates, yet initiates entries LZ-21/LZ-22 of the checklist: flagged, not judged.
+    assert rows["SW"] == {"department": "SW", "name": "SW", "lead_tasks": 0, "joint_tasks": 0, "outside_tasks": 0,
+                          "ratio": None, "percent": None, "ok": None, "no_lead_task": True}
+
+
+def test_share_is_joint_tasks_led_over_all_tasks_led_never_above_100():
+    # 第七条: cooperating in other departments' joint tasks does not count. SCJG cooperates in
+    # 9 joint tasks led by WJ and leads 7 single-department tasks: 0/7, not 9/7 = 128 %.
+    hotels = [task(f"H{i}", checklist_entry="LZ-09", items=None, initiating="WJ", cooperating=["SCJG"]) for i in range(9)]
+    singles = [task(f"S{i}") for i in range(7)]
+    report = check(plan(*hotels, *singles))
+    rows = {r.department: r for r in report.ratios}
+    assert (rows["SCJG"].lead_tasks, rows["SCJG"].joint_tasks, rows["SCJG"].percent, rows["SCJG"].ok) == (7, 0, "0%", False)
+    assert (rows["WJ"].lead_tasks, rows["WJ"].joint_tasks, rows["WJ"].percent, rows["WJ"].ok) == (9, 9, "100%", True)
+    assert all(r.share is None or r.share <= 1 for r in report.ratios)
+
+
+def test_single_department_tasks_outside_the_plan_are_in_the_denominator():
+    # 2 joint tasks led: passes alone, fails once 20 single-department tasks are counted (2/22 = 9.1 %).
+    p = plan(task("J1", **JOINT), task("J2", **JOINT))
+    assert problems(p) == []
+    assert problems(plan(task("J1", **JOINT), task("J2", **JOINT), single_department_tasks={"SCJG": 20})) == [
+        ("tasks", "Article 7: SCJG leads 22 spot-check task(s) (20 single-department outside the joint plan), 2 of them joint, 9.1%, below 10%")
+    ]
+    assert problems(plan(task("J1", **JOINT), task("J2", **JOINT), single_department_tasks={"SCJG": 18})) == []  # 2/20 = 10 %
+    assert problems(plan(task("J1", **JOINT), single_department_tasks={"QQ": 3, "SW": -1})) == [
+        ("single_department_tasks.QQ", "unknown department code QQ (not in the department list)"),
+        ("single_department_tasks.SW", "a count of single-department tasks must be 0 or more, got -1"),
+        ("tasks", "Article 7: QQ leads 3 spot-check task(s) (3 single-department outside the joint plan), 0 of them joint, 0%, below 10%"),
     ]
 
 
-def test_exactly_ten_percent_passes_and_cooperating_counts_as_joint():
+def test_entry_initiator_leading_no_task_is_flagged():
+    p = plan(task("J1", **JOINT))
+    flagged = [w for w in warnings(p, flags=True) if w[0] == "single_department_tasks"]
+    assert ("single_department_tasks", "Article 7: WJ initiates checklist entries but leads no task of this plan and no single-department task") in flagged
+    assert not any(" SCJG " in w[1] for w in flagged)  # it leads J1
+    # A department with single-department tasks only is judged instead: 0 joint of 4 fails.
+    assert ("tasks", "Article 7: WJ leads 4 spot-check task(s) (4 single-department outside the joint plan), 0 of them joint, 0%, below 10%") in problems(
+        plan(task("J1", **JOINT), single_department_tasks={"WJ": 4}))
+
+
+def test_exactly_ten_percent_passes():
     assert problems(plan(*[task(f"T{i}") for i in range(9)], task("J", **JOINT))) == []
-    # SCJG leads 11 tasks and only cooperates in a joint task led by WJ: 1/11 = 9.0 % fails.
-    hotel = task("H", checklist_entry="LZ-09", items=None, initiating="WJ", cooperating=["SCJG"])
-    assert problems(plan(*[task(f"T{i}") for i in range(11)], hotel)) == [
-        ("tasks", "Article 7: SCJG leads 11 task(s) but takes part in 1 joint task(s), 9%, below 10%")
+    assert problems(plan(*[task(f"T{i}") for i in range(10)], task("J", **JOINT))) == [
+        ("tasks", "Article 7: SCJG leads 11 spot-check task(s) (0 single-department outside the joint plan), 1 of them joint, 9.1%, below 10%")
     ]
-    assert problems(plan(*[task(f"T{i}") for i in range(10)], hotel)) == []
 
 
 def test_shares_follow_the_department_list_order():
     p = plan(task("H", checklist_entry="LZ-09", items=None, initiating="WJ", cooperating=["SCJG"]), task("S"))
-    assert [(r.department, r.lead_tasks, r.joint_tasks) for r in joint_shares(p, CODES)] == [("SCJG", 1, 1), ("WJ", 1, 1)]
+    assert [(r.department, r.lead_tasks, r.joint_tasks) for r in joint_shares(p, CODES)] == [("SCJG", 1, 0), ("WJ", 1, 1)]
     assert [r.department for r in joint_shares(p, {"WJ", "SCJG"})] == ["SCJG", "WJ"]
 
 
-def test_percent_is_truncated_so_a_failing_share_never_reads_10():
+def test_percent_rounds_half_up_to_one_decimal_and_the_test_stays_exact():
     from fractions import Fraction
 
+    assert percent(Fraction(1, 7)) == "14.3%" and percent(1 / 7) == "14.3%"
+    assert percent(Fraction(8, 21)) == "38.1%"
     assert percent(Fraction(1, 12)) == "8.3%"
-    assert percent(Fraction(99, 991)) == "9.9%"
+    assert percent(Fraction(1, 16)) == "6.3%" and percent(29 / 2000) == "1.5%"  # halves go up, also from a float
     assert percent(Fraction(1, 10)) == "10%"
+    # 99/991 = 9.99 %: shown as 10%, yet it fails — the 是/否 verdict is the exact fraction.
+    row = next(r for r in joint_shares(plan(*[task(f"T{i}") for i in range(892)], *[task(f"J{i}", **JOINT) for i in range(99)]))
+               if r.department == "SCJG")
+    assert (row.percent, row.ok) == ("10%", False)
 
 
 # --- 第七条: published by 31 March -------------------------------------------------------
 
 
-def test_published_on_2_april_fails_naming_the_deadline():
+def test_publication_date_is_the_recorded_one_and_lateness_is_flagged_not_refused():
     assert publication_deadline(2026) == date(2026, 3, 31)
     late = {"start": "2026-05-01", "end": "2026-06-30"}
-    assert problems(plan(task("T", **JOINT, window=late), published_on="2026-04-02")) == [
-        ("published_on", "Article 7: the plan must be published by 2026-03-31; published_on 2026-04-02 is too late")
+    p = plan(task("T", **JOINT, window=late))
+    assert problems(p, published=date(2026, 4, 2)) == []
+    assert warnings(p, published=date(2026, 4, 2)) == [
+        ("published_on", "Article 7: the plan had to be published by 2026-03-31; it was published on 2026-04-02 (recorded by the tool), late")
     ]
-    assert problems(plan(task("T", **JOINT), published_on="2026-03-31")) == []
+    assert warnings(p, published=date(2026, 3, 31)) == []
 
 
-def test_draft_is_a_warning_until_the_deadline_then_a_problem():
-    draft = plan(task("T", **JOINT), published_on=None)
+def test_a_typed_published_on_is_only_a_claim():
+    # 第七条: a plan published on 4 December that says 20 March is not "按期公布".
+    claimed = plan(task("T", **JOINT, window={"start": "2026-12-10", "end": "2026-12-20"}), published_on="2026-03-20")
+    assert problems(claimed, published=date(2026, 12, 4)) == []
+    assert warnings(claimed, published=date(2026, 12, 4)) == [
+        ("published_on", "Article 7: the plan had to be published by 2026-03-31; it was published on 2026-12-04 (recorded by the tool), late"),
+        ("published_on", "the file's published_on 2026-03-20 is only a claim and is not trusted: the publication date is the day `plans publish` ran (2026-12-04)"),
+    ]
+
+
+def test_draft_is_a_warning_and_overdue_after_the_deadline():
+    draft = plan(task("T", **JOINT))
     expected_warning = [("published_on", "the plan is not yet published (draft); 第七条 requires publication by 2026-03-31")]
-    assert problems(draft) == [] and warnings(draft) == expected_warning
-    assert problems(draft, today=date(2026, 3, 31)) == [] and warnings(draft, today=date(2026, 3, 31)) == expected_warning
-    assert problems(draft, today=date(2026, 4, 1)) == [
-        ("published_on", "Article 7: the 2026 plan had to be published by 2026-03-31; still unpublished on 2026-04-01")
+    assert problems(draft, published=None) == [] and warnings(draft, published=None) == expected_warning
+    assert warnings(draft, today=date(2026, 3, 31), published=None) == expected_warning
+    assert problems(draft, today=date(2026, 4, 1), published=None) == []
+    assert warnings(draft, today=date(2026, 4, 1), published=None) == [
+        ("published_on", "Article 7: the 2026 plan had to be published by 2026-03-31; still unpublished on 2026-04-01 (it will be recorded as published late)")
     ]
 
 
-def test_late_publication_row_points_at_the_line_in_the_file():
-    text = EXAMPLE.read_text(encoding="utf-8").replace("published_on: 2026-03-20", "published_on: 2026-04-02")
+def test_windows_before_a_late_publication_are_warned_with_their_line():
+    text = EXAMPLE.read_text(encoding="utf-8")
     p = load_plan(text, "plan-2026.yaml")
-    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("published_on:"))
-    found = check_plan(p, CHECKLIST, CODES, "plan-2026.yaml").problems
-    assert (found[0].file, found[0].row, found[0].field) == ("plan-2026.yaml", line, "published_on")
-    # The example's windows start on 1 April, before a 2 April publication: named as well.
-    assert [(x.field, x.value) for x in found[1:]] == [
+    found = check_plan(p, CHECKLIST, CODES, "plan-2026.yaml", published=date(2026, 4, 2))
+    assert found.problems == []
+    late = [x for x in found.warnings if x.field == "published_on"]
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("year:"))
+    assert [(x.file, x.row) for x in late] == [("plan-2026.yaml", line)]  # no published_on: the plan's first line
+    assert [(x.field, x.value) for x in found.warnings if x.field.endswith("window.start")] == [
         ("tasks[4].window.start", "2026-04-01"),
         ("tasks[5].window.start", "2026-04-01"),
         ("tasks[6].window.start", "2026-04-01"),
@@ -191,7 +251,7 @@ def test_window_in_order_inside_the_year_and_after_publication():
     assert problems(plan(task("T", **JOINT, window={"start": "2026-11-01", "end": "2027-01-15"}))) == [
         ("tasks[0].window.end", "window end 2027-01-15 is outside the plan year 2026")
     ]
-    assert problems(plan(task("T", **JOINT, window={"start": "2026-03-01", "end": "2026-05-01"}))) == [
+    assert warnings(plan(task("T", **JOINT, window={"start": "2026-03-01", "end": "2026-05-01"}))) == [
         ("tasks[0].window.start", "window start 2026-03-01 is before the plan's publication on 2026-03-20")
     ]
 
@@ -222,7 +282,7 @@ def test_unknown_entry_and_departments():
         ("tasks[1].cooperating[1]", "unknown department code QQ (not in the department list)"),
         ("tasks[1].items[0]", "check item LZ-02-1 is performed by SCJG, which is neither initiating nor cooperating in this task; add it to cooperating or drop the item"),
         # Each department's share is still judged: SCJ leads one joint task, SCJG one single one.
-        ("tasks", "Article 7: SCJG leads 1 task(s) but takes part in 0 joint task(s), 0%, below 10%"),
+        ("tasks", "Article 7: SCJG leads 1 spot-check task(s) (0 single-department outside the joint plan), 0 of them joint, 0%, below 10%"),
     ]
 
 
@@ -352,7 +412,7 @@ def test_load_plan_lists_every_schema_problem_with_path_and_line():
     assert [(p.row, p.field, p.en) for p in info.value.problems] == [
         (11, "tasks[0].scope", "scope is either directory (draw from the directory) or imported_list: true (第九条), not both"),
         (14, "tasks[0].ratios.B", 'must be a number (e.g. 0.05 or "5%")'),
-        (15, "tasks[0].rounding", "must be one of: 'ceil_min1', 'floor' or 'round_half_up'"),
+        (15, "tasks[0].rounding", "must be one of: 'ceil_min1', 'floor', 'round_half_up' or 'ordered'"),
         (16, "tasks[0].window.end", "required field is missing"),
     ]
 
@@ -415,7 +475,7 @@ def test_sample_size_bounds(n, ratio, rounding):
 def test_a_yes_no_where_a_count_belongs_is_rejected():
     with pytest.raises(UserError) as info:
         load_plan(EXAMPLE.read_text(encoding="utf-8").replace("    frequency: 1\n", "    frequency: true\n", 1), "p.yaml")
-    assert [(p.row, p.field, p.en) for p in info.value.problems] == [(25, "tasks[0].frequency", "must be a whole number, not true/false")]
+    assert [(p.row, p.field, p.en) for p in info.value.problems] == [(30, "tasks[0].frequency", "must be a whole number, not true/false")]
 
 
 def test_yaml_anchors_and_merge_keys_repeat_a_task():

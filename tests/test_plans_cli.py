@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, ROOT, DBError, connect
+from shuangsuiji.domain.plan import Plan
 
 CHECKLIST = ROOT / "checklists" / "lianzhou-joint-checklist.yaml"
 PLAN = EXAMPLES / "plan-2026.yaml"
@@ -44,7 +45,7 @@ def twelve_lead_one_joint() -> dict:
     for t in tasks:
         if t["items"] is None:
             del t["items"]
-    return {"year": 2026, "checklist_version": "2026.1", "title": "测试计划", "published_on": "2026-03-20", "tasks": tasks}
+    return {"year": 2026, "checklist_version": "2026.1", "title": "测试计划", "tasks": tasks}
 
 
 def test_example_plan_imports_checks_and_publishes(planning, tmp_path, store_env):
@@ -56,9 +57,11 @@ def test_example_plan_imports_checks_and_publishes(planning, tmp_path, store_env
     check = planning("plans", "check", "2026", "--json")
     assert check.code == 0, check.out
     report = check.json()
-    assert report["ok"] is True and report["problems"] == [] and report["warnings"] == []
+    assert report["ok"] is True and report["problems"] == []
+    # Warnings only: not yet published (31 March has passed by the real clock) and the 第七条 flags.
+    assert {w["field"] for w in report["warnings"]} <= {"published_on", "single_department_tasks"}
     scjg = next(r for r in report["ratios"] if r["department"] == "SCJG")
-    assert scjg["lead_tasks"] == 7 and scjg["ok"] is True
+    assert scjg["lead_tasks"] == 32 and scjg["outside_tasks"] == 25 and scjg["ok"] is True
     table = planning("plans", "check", "2026")
     assert table.code == 0 and "no problems" in table.err and "SCJG" in table.out
 
@@ -67,7 +70,8 @@ def test_example_plan_imports_checks_and_publishes(planning, tmp_path, store_env
     published = planning("plans", "publish", "2026", "-o", out, "--json")
     assert published.code == 0, published.err
     pub = published.json()
-    assert pub["result"] == "published" and pub["version"] == 1 and pub["published_on"] == "2026-03-20"
+    assert pub["result"] == "published" and pub["version"] == 1 and pub["amendment"] == 0
+    assert pub["published_on"] == pub["published_at"][:10] == pub["original_published_on"]  # the day it ran
 
     # The document: every task with its items, scope, ratios, frequency, window, departments.
     rows = list(openpyxl.load_workbook(out / "plan-2026.xlsx").worksheets[0].iter_rows(values_only=True))
@@ -108,7 +112,7 @@ def test_department_leading_12_with_1_joint_fails_naming_it(planning, tmp_path, 
 
     result = planning("plans", "check", "2026")
     assert result.code == 3
-    assert "SCJG（连州市市场监督管理局） leads 12 task(s) but takes part in 1 joint task(s), 8.3%, below 10%" in result.out
+    assert "SCJG（连州市市场监督管理局） leads 12 spot-check task(s) (0 single-department outside the joint plan), 1 of them joint, 8.3%, below 10%" in result.out
     report = planning("plans", "check", "2026", "--json")
     assert report.code == 3
     data = report.json()
@@ -126,19 +130,47 @@ def test_department_leading_12_with_1_joint_fails_naming_it(planning, tmp_path, 
     assert not (tmp_path / "plan-2026.xlsx").exists()
 
 
-def test_published_on_2_april_fails_on_the_deadline(planning, tmp_path):
+def test_publication_date_is_recorded_a_typed_one_is_a_claim_and_amendments_are_recorded(planning, tmp_path, store_env):
+    # 第七条: the date is the day `plans publish` runs (here the real clock, after 31 March):
+    # recorded as late, not refused; a typed published_on is shown as a claim, never trusted.
     data = example()
-    data["published_on"] = date(2026, 4, 2)
-    for task in data["tasks"]:  # keep the windows after publication: only the deadline is wrong
-        task["window"]["start"] = max(task["window"]["start"], date(2026, 4, 2))
-    path = write(tmp_path / "late.yaml", data)
-    assert planning("plans", "import", path).code == 0
-    result = planning("plans", "check", "2026", "--json")
-    assert result.code == 3
-    problems = result.json()["problems"]
-    assert [(p["field"], p["value"]) for p in problems] == [("published_on", "2026-04-02")]
-    assert "must be published by 2026-03-31" in problems[0]["message"]
-    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 3
+    data["published_on"] = date(2026, 3, 20)
+    assert planning("plans", "import", write(tmp_path / "v1.yaml", data)).code == 0
+    published = planning("plans", "publish", "2026", "-o", tmp_path, "--json")
+    assert published.code == 0, published.err
+    pub = published.json()
+    today = pub["published_at"][:10]
+    assert (pub["published_on"], pub["claimed_published_on"], pub["amendment"]) == (today, "2026-03-20", 0)
+    assert pub["on_time"] is (today <= "2026-03-31")
+    assert any("only a claim" in w["message"] for w in pub["warnings"])
+    markdown = (tmp_path / "plan-2026.md").read_text(encoding="utf-8")
+    assert f"- 公布日期：{today}（{'按期公布' if pub['on_time'] else '逾期公布，应于 2026-03-31 前'}；工具记录）" in markdown
+    assert "- 文件所写公布日期：2026-03-20（仅为声称，未采信）" in markdown
+    text_out = planning("plans", "publish", "2026", "-o", tmp_path)
+    assert text_out.code == 0 and "unchanged" in text_out.err
+
+    # A changed plan published afterwards is amendment 1, with its own recorded date.
+    data["tasks"][1]["ratios"]["A"] = 0.06
+    assert planning("plans", "import", write(tmp_path / "v2.yaml", data)).code == 0
+    amended = planning("plans", "publish", "2026", "-o", tmp_path, "--json")
+    assert amended.code == 0, amended.err
+    amended = amended.json()
+    assert (amended["version"], amended["amendment"], amended["original_published_on"]) == (2, 1, today)
+    shown = planning("plans", "show", "2026", "--json").json()
+    assert [(p["version"], p["amendment"]) for p in shown["publications"]] == [(1, 0), (2, 1)]
+    assert shown["published_on"] == amended["published_on"] and shown["claimed_published_on"] == "2026-03-20"
+    assert "- 第 1 次修订：" in (tmp_path / "plan-2026.md").read_text(encoding="utf-8")
+    report = planning("reports", "plan", "2026", "--json").json()
+    assert report["summary"]["published_on"] == today and report["summary"]["amendments"] == 1
+    assert report["summary"]["timeliness"] == ("on_time" if pub["on_time"] else "late")
+    # An older version cannot be published after a newer one.
+    data["tasks"][1]["ratios"]["A"] = 0.07
+    assert planning("plans", "import", write(tmp_path / "v3.yaml", data)).code == 0
+    data["tasks"][1]["ratios"]["A"] = 0.08
+    assert planning("plans", "import", write(tmp_path / "v4.yaml", data)).code == 0
+    assert planning("plans", "publish", "2026", "--version", "4", "-o", tmp_path).code == 0
+    older = planning("plans", "publish", "2026", "--version", "3", "-o", tmp_path)
+    assert older.code == 1 and "cannot be published after it" in older.err
 
 
 def test_versions_per_year_and_rerun_is_unchanged(planning, tmp_path):
@@ -169,7 +201,7 @@ def test_scope_selecting_nothing_is_a_warning_exit_0(planning, tmp_path):
     assert planning("plans", "import", write(tmp_path / "p.yaml", data)).code == 0
     result = planning("plans", "check", "2026", "--json")
     assert result.code == 0
-    assert [(w["field"], w["value"]) for w in result.json()["warnings"]] == [("tasks[6].scope", "0")]
+    assert [(w["field"], w["value"]) for w in result.json()["warnings"] if w["field"].startswith("tasks")] == [("tasks[6].scope", "0")]
 
 
 def test_schema_problem_in_plan_is_exit_3_and_nothing_written(planning, tmp_path, store_env):
@@ -191,3 +223,30 @@ def test_publish_dry_run_freezes_nothing_and_writes_nothing(planning, tmp_path, 
         assert conn.execute("SELECT COUNT(*) FROM audit_log WHERE command = 'plans publish'").fetchone()[0] == 0
     missing_dir = planning("plans", "publish", "2026", "-o", tmp_path / "nope")
     assert missing_dir.code == 1 and "does not exist" in missing_dir.err
+
+
+def test_show_names_the_claimed_date_and_lists_amendments(planning, tmp_path):
+    data = example()
+    data["published_on"] = date(2026, 3, 20)
+    assert planning("plans", "import", write(tmp_path / "v1.yaml", data)).code == 0
+    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0
+    data["tasks"][1]["ratios"]["A"] = 0.06
+    assert planning("plans", "import", write(tmp_path / "v2.yaml", data)).code == 0
+    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0
+    shown = planning("--lang", "en", "plans", "show", "2026")
+    assert shown.code == 0
+    assert "a claim" in shown.out and "2026-03-20" in shown.out and "Publication and amendments" in shown.out
+
+
+def test_stored_content_leaves_out_unused_new_fields():
+    # A plan stored before single_department_tasks / risk_scheme existed keeps its bytes.
+    from shuangsuiji.services.plans import content_of, plan_from_content
+
+    data = example()
+    data.pop("single_department_tasks")
+    plan = Plan.model_validate(data)
+    content = json.loads(content_of(plan))
+    assert "single_department_tasks" not in content and all("risk_scheme" not in t for t in content["tasks"])
+    assert plan_from_content(content_of(plan)) == plan
+    with_fields = Plan.model_validate(example())
+    assert json.loads(content_of(with_fields))["single_department_tasks"]["SCJG"] == 25

@@ -123,7 +123,7 @@ def test_task_report_counts_drawn_inspected_missing_from_the_store(task_draw, cl
     assert s["entities_partial"] == 2 and s["entities_not_inspected"] == 0
     problems = sum(r[4] for r in results)
     assert s["results_with_problem"] == problems == 3
-    assert s["problem_rate"] == round(problems / len(results), 4)
+    assert s["problem_rate"] == problems / len(results)  # exact in JSON; rounded once when shown
     assert s["status"] == "in_progress"
     assert sorted((m["uscc"], m["item"]) for m in data["missing"]) == sorted(
         (u, "LZ-17-2") for u in task_draw["entities"][-2:])
@@ -309,7 +309,10 @@ def test_plan_report_reuses_plans_check_and_counts_task_progress(year_store, cli
     assert data["joint_share_plan"] == checked["ratios"]  # the same 第七条 table, not a second computation
     plan = yaml.safe_load(PLAN.read_text(encoding="utf-8"))
     s = data["summary"]
-    assert (s["plan_status"], s["published_on"], s["deadline"], s["timeliness"]) == ("published", "2026-03-20", "2026-03-31", "on_time")
+    # 第七条: the date `plans publish` recorded (the real clock), never the file's.
+    recorded = ok(cli, "plans", "list", "--json").json()[0]["published_at"][:10]
+    assert (s["plan_status"], s["published_on"], s["deadline"]) == ("published", recorded, "2026-03-31")
+    assert s["timeliness"] == ("on_time" if recorded <= "2026-03-31" else "late") and s["amendments"] == 0
     assert s["plan_tasks"] == len(plan["tasks"])
     assert s["plan_tasks_not_created"] == len(plan["tasks"]) - 2
     status = {(r["task"] or r["plan_task"]): r["status"] for r in data["progress"]}
@@ -317,10 +320,11 @@ def test_plan_report_reuses_plans_check_and_counts_task_progress(year_store, cli
     assert status["2026-T2"] == "done"
     assert (s["tasks_done"], s["tasks_in_progress"], s["tasks_not_started"]) == (2, 2, len(plan["tasks"]) - 2)
     assert s["tasks_total"] == len(plan["tasks"]) - 2 + 4
-    assert s["completion_rate"] == round(2 / s["tasks_total"], 4)
-    # 第七条 over the tasks created this year: SCJG leads 2026-07, 2026-T1, 2026-T2; only 2026-T1 is joint
+    assert s["completion_rate"] == 2 / s["tasks_total"]
+    # 第七条 over the tasks created this year: SCJG leads 2026-07, 2026-T1, 2026-T2 (+ 25 single-department
+    # tasks outside the plan); only 2026-T1 is a joint task it leads — cooperating in WJ's 2026-02 does not count.
     scjg = next(r for r in data["joint_share_tasks"] if r["department"] == "SCJG")
-    assert (scjg["lead_tasks"], scjg["joint_tasks"]) == (3, 2)  # 2026-T1 and 2026-02 (with WJ)
+    assert (scjg["lead_tasks"], scjg["joint_tasks"], scjg["percent"]) == (28, 1, "3.6%")
 
 
 # ---------------------------------------------------------------- the HTML, in a real browser
@@ -457,3 +461,14 @@ def test_a_draft_plan_is_judged_against_today(store, cli):
     assert data["judged_on"] == today.isoformat()
     tasks = yaml.safe_load(PLAN.read_text(encoding="utf-8"))["tasks"]
     assert s["tasks_not_started"] == s["tasks_total"] == len(tasks) and s["completion_rate"] == 0
+
+
+def test_every_shown_percentage_rounds_half_up_once_from_the_exact_rate():
+    # One rule (domain/numbers.py): 1/7 → 14.3 %, 8/21 → 38.1 %, not 4-place-then-truncate (14.2 %).
+    from shuangsuiji import reports_render
+    from shuangsuiji.services.reports import rate
+
+    assert rate(1, 7) == 1 / 7 and rate(0, 0) is None
+    assert reports_render.percent(rate(1, 7)) == reports_render.display(rate(1, 7), "rate") == "14.3%"
+    assert reports_render.percent(rate(8, 21)) == "38.1%" and reports_render.percent(rate(1, 16)) == "6.3%"
+    assert reports_render.percent(None) == ""

@@ -412,3 +412,23 @@ def test_the_draw_reads_each_class_from_the_drawable_index(cli, store_env):
             f"EXPLAIN QUERY PLAN SELECT uscc FROM entity WHERE risk_class = 'A' AND {DRAWABLE_SQL} ORDER BY uscc"
         ).fetchall())
     assert "USING INDEX ix_entity_drawable (risk_class=?)" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_recent_exclusion_window_crosses_the_year(published, store_env, tmp_path):
+    # A draw locked 10 days ago by a task of the previous year, for the same check item, is
+    # inside a 90-day window: the window is days, not the plan year.
+    data = yaml.safe_load(ADHOC.read_text(encoding="utf-8"))
+    data.update(id="2025-L01", year=2025, checklist_entry="LZ-02", items=["LZ-02-1"], cooperating=[],
+                scope={"directory": {"industry": ["食品销售"]}}, window={"start": "2025-12-01", "end": "2025-12-30"},
+                exclude_recent=None, inspectors={"per_department": {"SCJG": 1}})
+    last_year = tmp_path / "last-year.yaml"
+    last_year.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    created = published("tasks", "create", "--file", last_year)
+    assert created.code == 0, created.err
+    assert published("tasks", "create", "--from-plan", "2026", "--plan-task", "2026-08").code == 0
+    food_b = sorted(r["uscc"] for r in rows_of(EXAMPLES / "objects.csv")
+                    if r["industry"] == "食品销售" and r["status"] in LIVE and CLASS[r["risk_class"]] == "B")
+    _lock_draw(store_env, "2025-L01", food_b[:3], days_ago=10)
+    _, after = preview(published, "2026-08")
+    assert after["excluded"]["recent_same_item"] == 3
+    assert after["exclude_recent"]["tasks"] == ["2025-L01"]

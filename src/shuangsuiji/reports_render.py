@@ -15,10 +15,10 @@ import html
 import io
 import json
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
 from collections.abc import Callable
 from typing import Any
 
+from shuangsuiji.domain import numbers
 from shuangsuiji.i18n import t
 
 FORMATS = ("json", "csv", "xlsx", "html")
@@ -95,8 +95,8 @@ PROGRESS_COLS = (
     _C("results_missing", "缺少", "missing", "int"), _C("status", "进度", "status", "task_status"),
 )
 SHARE_COLS = (
-    DEPT, _C("name", "部门名称", "department"), _C("lead_tasks", "牵头任务", "lead tasks", "int"),
-    _C("joint_tasks", "参与联合任务", "joint tasks", "int"), _C("percent", "占比", "share"),
+    DEPT, _C("name", "部门名称", "department"), _C("lead_tasks", "牵头抽查任务", "lead tasks", "int"),
+    _C("joint_tasks", "牵头联合任务", "joint tasks led", "int"), _C("percent", "占比", "share"),
     _C("ok", "第七条 ≥10%", "第七条 ≥10%", "verdict"),
 )
 RISK_COLS = (
@@ -173,6 +173,7 @@ PLAN = Layout(
         _C("summary.plan_status", "状态", "status", "plan_status"), _C("checklist_version", "联合清单版本", "checklist version"),
         _C("summary.published_on", "公布日期", "published on"), _C("summary.deadline", "公布期限（第七条）", "deadline (第七条)"),
         _C("summary.timeliness", "按期公布", "publication", "timeliness"),
+        _C("summary.amendments", "公布后修订次数", "amendments after publication", "int"),
         _C("judged_on", "按此日期判断（未公布时）", "judged on (while unpublished)"),
         _C("summary.plan_ok", "计划检查通过", "plan check passed", "verdict"),
         _C("summary.problems", "问题", "problems", "int"), _C("summary.warnings", "警告", "warnings", "int"),
@@ -187,6 +188,10 @@ PLAN = Layout(
         AS_OF,
     ),
     sections=(
+        Section("publications", "公布与修订（第七条，工具记录的日期）", "Publication and amendments (第七条, recorded dates)", (
+            _C("amendment", "修订次序（0 为首次公布）", "amendment (0: first publication)", "int"),
+            _C("version", "计划版本", "plan version", "int"), _C("published_on", "公布日期", "published on"),
+            _C("on_time", "3月底前", "by 31 March", "bool"))),
         Section("joint_share_plan", "计划：各部门联合抽查任务占比（第七条）", "Plan: joint-task share per department (第七条)", SHARE_COLS),
         Section("joint_share_tasks", "已创建任务：各部门联合抽查任务占比", "Created tasks: joint-task share per department", SHARE_COLS),
         Section("problems", "计划检查问题", "Plan check problems", (
@@ -281,12 +286,8 @@ def get(data: dict, col: Col) -> Any:
 
 
 def percent(value: float | None) -> str:
-    """0.1429 → "14.2%": one decimal, truncated (as ``plans check``), so 19.96 % never shows as 20 %."""
-    if value is None:
-        return ""
-    d = (Decimal(repr(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
-    text = f"{d}"
-    return (text[:-2] if text.endswith(".0") else text) + "%"
+    """1/7 → "14.3%": the one rule of domain/numbers.py (half up, one decimal); "" for none."""
+    return "" if value is None else numbers.percent(value)
 
 
 def display(value: Any, kind: str) -> str:

@@ -21,8 +21,9 @@ VersionOpt = Annotated[Optional[int], typer.Option("--version", help=t("计划�
 SHARE_COLUMNS = [
     ("department", "部门", "department"),
     ("name", "名称", "name"),
-    ("lead_tasks", "牵头任务", "lead tasks"),
-    ("joint_tasks", "参与联合任务", "joint tasks"),
+    ("lead_tasks", "牵头抽查任务", "lead tasks"),
+    ("outside_tasks", "其中计划外单部门", "of which outside the plan"),
+    ("joint_tasks", "牵头联合任务", "joint tasks led"),
     ("percent", "占比", "share"),
     ("verdict", "第七条 ≥10%", "第七条 ≥10%"),
 ]
@@ -91,7 +92,8 @@ def check(
     if as_json:
         output.emit_json(result)
     else:
-        rows = [{**r, "verdict": "—" if r["ok"] is None else t("是", "yes") if r["ok"] else t("否", "NO")} for r in result["ratios"]]
+        rows = [{**r, "verdict": (t("发起部门，未牵头任务", "initiator, leads none") if r["no_lead_task"] else "—") if r["ok"] is None
+                 else t("是", "yes") if r["ok"] else t("否", "NO")} for r in result["ratios"]]
         label = t(f"{result['year']} 年度计划", f"{result['year']} plan") + (
             t(f" 版本 {result['version']}", f" version {result['version']}") if result["version"] else f" ({result['file']})")
         output.table(rows, SHARE_COLUMNS, title=t(f"{label}：各部门联合抽查任务占比（第七条）", f"{label}: joint-task share per department (第七条)"))
@@ -135,9 +137,15 @@ def show(year: Year, version: VersionOpt = None, as_json: Json = False) -> None:
     data["state"] = t("已公布", "published") if data["status"] == "published" else t("草稿", "draft")
     output.record(data, [("year", "年度", "year"), ("version", "版本", "version"), ("title", "名称", "title"),
                          ("checklist_version", "联合清单版本", "checklist version"), ("state", "状态", "status"),
-                         ("published_on", "公布日期", "published on"), ("published_at", "冻结时间(UTC)", "frozen at (UTC)"),
+                         ("published_on", "公布日期（工具记录）", "published on (recorded)"),
+                         ("claimed_published_on", "文件所写公布日期（仅为声称）", "published_on in the file (a claim)"),
+                         ("published_at", "冻结时间(UTC)", "frozen at (UTC)"),
                          ("source_file", "来源文件", "source file"), ("sha256", "SHA-256", "SHA-256"),
                          ("imported_at", "导入时间(UTC)", "imported (UTC)"), ("operator", "操作人", "operator")])
+    if len(data["publications"]) > 1:  # 第七条: the original publication, then each amendment
+        output.table(data["publications"], [("amendment", "修订次序（0 为首次公布）", "amendment (0: first)"),
+                                             ("version", "版本", "version"), ("published_on", "公布日期", "published on")],
+                     title=t("公布与修订", "Publication and amendments"))
     rows = []
     for task in data["tasks"]:
         scope = task["scope"]
@@ -180,9 +188,17 @@ def publish(
     if result["result"] == "unchanged":
         output.info(t(f"{year} 年度计划版本 {result['version']} 已于 {result['published_at']} 公布：未变",
                       f"the {year} plan version {result['version']} was already published at {result['published_at']}: unchanged"))
+    elif result["amendment"]:
+        output.info(t(f"已公布 {year} 年度计划第 {result['amendment']} 次修订（版本 {result['version']}，修订日期 {result['published_on']}；"
+                      f"首次公布 {result['original_published_on']}），该版本已冻结",
+                      f"published amendment {result['amendment']} of the {year} plan (version {result['version']}, on "
+                      f"{result['published_on']}; first published {result['original_published_on']}); the version is frozen"))
     else:
-        output.info(t(f"已公布 {year} 年度计划版本 {result['version']}（公布日期 {result['published_on']}），该版本已冻结",
-                      f"published the {year} plan version {result['version']} (publication date {result['published_on']}); the version is frozen"))
+        output.info(t(f"已公布 {year} 年度计划版本 {result['version']}（公布日期 {result['published_on']}，工具记录），该版本已冻结",
+                      f"published the {year} plan version {result['version']} (publication date {result['published_on']}, "
+                      f"recorded by the tool); the version is frozen"))
+    for w in result["warnings"]:
+        output.warn(t(w["message_zh"], w["message"]))
     for f in result["files"]:
         output.info(t(f"将写出 {f}", f"would write {f}") if dry_run else t(f"已写出 {f}", f"wrote {f}"))
     if dry_run:

@@ -161,7 +161,7 @@ def show(task_id: TaskArg, as_json: Json = False) -> None:
         "initiating": d["initiating"],
         "cooperating": d["cooperating"],
         "where": where,
-        "ratios": " ".join(f"{c}:{r}" for c, r in d["ratios"].items()),
+        "ratios": " ".join(f"{c}:{r}" for c, r in d["ratios"].items()) + _scheme_text(d.get("risk_scheme")),
         "rounding": d["rounding"],
         "frequency": d["frequency"],
         "window": f"{d['window']['start']} ~ {d['window']['end']}",
@@ -188,6 +188,7 @@ def show(task_id: TaskArg, as_json: Json = False) -> None:
 ))
 def preview(task_id: TaskArg, as_json: Json = False) -> None:
     from shuangsuiji.domain.directory import RISK_NAMES
+    from shuangsuiji.domain.numbers import ratio_percent
     from shuangsuiji.services.tasks import preview as preview_
 
     with context.reading() as conn:
@@ -201,25 +202,41 @@ def preview(task_id: TaskArg, as_json: Json = False) -> None:
         label = t("未分类", "unclassified") if cls == "unclassified" else f"{cls} {RISK_NAMES.get(cls, '')}".strip()
         ratio = s["ratio"]
         rows.append({**s, "class_label": label,
-                     "ratio_text": t("不抽取", "not drawn") if ratio is None else _percent(ratio)})
+                     "ratio_text": t("不抽取", "not drawn") if ratio is None else ratio_percent(ratio)})
     totals = data["totals"]
     rows.append({"class_label": t("合计", "total"), "ratio_text": "", "in_scope": totals["in_scope"],
                  "recent_same_item": data["excluded"]["recent_same_item"], "drawable": totals["drawable"],
                  "take": totals["take"], "not_live": data["excluded"]["not_live"], "removed": data["excluded"]["removed"]})
     rounding = {"ceil_min1": t("向上取整，非空时至少 1", "round up, at least 1 when non-empty"),
-                "floor": t("向下取整", "round down"), "round_half_up": t("四舍五入", "round half up")}[data["rounding"]]
+                "floor": t("向下取整", "round down"), "round_half_up": t("四舍五入", "round half up"),
+                "ordered": t("保持总数和风险顺序", "keep the total and the risk order")}[data["rounding"]]
     output.table(rows, PREVIEW_COLUMNS, title=t(f"任务 {task_id} {data['name']}：抽取预览（取整：{rounding}）",
                                                 f"task {task_id} {data['name']}: draw preview (rounding: {rounding})"))
     ex = data["excluded"]
     if ex["unclassified"] or ex["no_ratio"]:
         output.info(t(f"另有未分类（无信用风险分类）{ex['unclassified']} 个、所属分类无抽查比例 {ex['no_ratio']} 个，不抽取",
                       f"also left out: {ex['unclassified']} without a risk class, {ex['no_ratio']} in a class with no ratio"))
+    scheme = data["risk_scheme"]
+    output.info(t(f"信用风险分类（第四条，由低到高）：{'、'.join(scheme['classes'])}；未分类："
+                  f"{ratio_percent(scheme['unclassified']) if scheme['unclassified'] else '不抽取'}"
+                  + (f"；名单中无分类的按 {scheme['default_class']} 类" if scheme["default_class"] else ""),
+                  f"credit-risk classes (第四条, low to high): {', '.join(scheme['classes'])}; unclassified: "
+                  f"{ratio_percent(scheme['unclassified']) if scheme['unclassified'] else 'not drawn'}"
+                  + (f"; list entries without a class count as {scheme['default_class']}" if scheme["default_class"] else "")))
+    for pair in data["rate_inversions"]:
+        output.warn(t(f"第四条：取整后 {pair['lower']} 类（风险较低）的抽查率高于 {pair['higher']} 类（风险较高）",
+                      f"第四条: after rounding, class {pair['lower']} (lower risk) is checked at a higher rate than class {pair['higher']} (higher risk)"))
+    alt = data["ordered_alternative"]
+    if alt:
+        takes = "、".join(f"{c} {k}" for c, k in alt["takes"].items())
+        output.info(t(f"可改用 rounding: ordered（保持总数 {alt['take']} 和风险顺序）：{takes}（见 docs/draw-algorithm.md）",
+                      f"rounding: ordered would keep the total ({alt['take']}) and the risk order: {takes} (see docs/draw-algorithm.md)"))
     rule = data["exclude_recent"]
     if rule:
         others = "、".join(rule["tasks"]) or t("无", "none")
-        output.info(t(f"避免重复检查：排除 {rule['since'][:10]} 以来（{rule['same_item_days']} 天内）同年度其他任务（共有检查事项：{others}）已锁定抽中的检查对象",
+        output.info(t(f"避免重复检查：排除 {rule['since'][:10]} 以来（{rule['same_item_days']} 天内）其他任务（含上一年度，共有检查事项：{others}）已锁定抽中的检查对象",
                       f"avoid repeated checks: excluded entities locked since {rule['since'][:10]} ({rule['same_item_days']} days) "
-                      f"by other tasks of the year sharing a check item ({others})"))
+                      f"by other tasks (previous year included) sharing a check item ({others})"))
     if data["list_imported"] is False:
         output.warn(t(f"任务 {task_id} 尚未导入检查对象名单：shuangsuiji tasks import-list {task_id} FILE",
                       f"task {task_id} has no imported list yet: shuangsuiji tasks import-list {task_id} FILE"))
@@ -227,7 +244,13 @@ def preview(task_id: TaskArg, as_json: Json = False) -> None:
         output.warn(t("本任务目前没有可抽取的检查对象", "this task has nothing to draw today"))
 
 
-def _percent(ratio: str) -> str:
-    from decimal import Decimal
-
-    return f"{(Decimal(ratio) * 100).normalize():f}%"
+def _scheme_text(scheme: dict | None) -> str:
+    """第四条: the task's own class scheme, after its ratios (nothing for the default A–D)."""
+    if not scheme:
+        return ""
+    parts = [t(f"（类别由低到高：{'、'.join(scheme['classes'])}", f" (classes low to high: {', '.join(scheme['classes'])}")]
+    if scheme["unclassified"] is not None:
+        parts.append(t(f"；未分类:{scheme['unclassified']}", f"; unclassified:{scheme['unclassified']}"))
+    if scheme["default_class"] is not None:
+        parts.append(t(f"；名单中无分类的按 {scheme['default_class']} 类", f"; list entries without a class count as {scheme['default_class']}"))
+    return "".join(parts) + t("）", ")")

@@ -104,6 +104,7 @@ def verify(bundle: Any, take_for=None) -> None:
         raise Mismatch("strata", f"names must be unique and in order, found {names}")
     rounding = parameters["rounding"]
     declared = {p["name"]: p for p in parameters["strata"]}
+    joint_takes = _ordered_takes(parameters, strata) if rounding == "ordered" else None
     owner: dict[str, str] = {}
     digests = {}
     for stratum in strata:
@@ -124,7 +125,7 @@ def verify(bundle: Any, take_for=None) -> None:
             raise Mismatch(f"{where}.population_sha256", "does not match the population")
         if len(ids) != stratum["size"]:
             raise Mismatch(f"{where}.size", f"expected {len(ids)}, found {stratum['size']}")
-        expected_take = take_for(len(ids), stratum["ratio"], rounding)
+        expected_take = joint_takes[name] if joint_takes is not None else take_for(len(ids), stratum["ratio"], rounding)
         if stratum["take"] != expected_take:
             raise Mismatch(f"{where}.take", f"the ratio {stratum['ratio']} ({rounding}) gives {expected_take}, found {stratum['take']}")
         frozen = declared.get(name)
@@ -177,9 +178,26 @@ def _task(bundle: dict) -> None:
         raise Mismatch("parameters.task", "does not name this task and its definition_sha256")
     if parameters.get("rounding") != definition["rounding"]:
         raise Mismatch("parameters.rounding", f"the task's rounding is {definition['rounding']!r}")
+    # 第四条: a task's own class scheme is carried under the parameters, and gives `unclassified` its ratio.
+    if parameters.get("risk_scheme") != definition.get("risk_scheme"):
+        raise Mismatch("parameters.risk_scheme", f"the task's class scheme is {definition.get('risk_scheme')!r}")
+    scheme = definition.get("risk_scheme") or {}
+    ratios = {**definition["ratios"], **({"unclassified": scheme["unclassified"]} if scheme.get("unclassified") is not None else {})}
     for p in parameters["strata"]:
-        if p["ratio"] != definition["ratios"].get(p["name"]):
-            raise Mismatch(f"parameters.strata[{p['name']}].ratio", f"the task's ratio is {definition['ratios'].get(p['name'])!r}")
+        if p["ratio"] != ratios.get(p["name"]):
+            raise Mismatch(f"parameters.strata[{p['name']}].ratio", f"the task's ratio is {ratios.get(p['name'])!r}")
+
+
+def _ordered_takes(parameters: dict, strata: list) -> dict[str, int]:
+    """The ``ordered`` rule's takes: all strata at once, in the scheme's class order (plan.stratum_takes)."""
+    from shuangsuiji.domain.directory import RISK_CLASSES
+    from shuangsuiji.domain.plan import stratum_takes
+
+    classes = (parameters.get("risk_scheme") or {}).get("classes") or RISK_CLASSES
+    try:
+        return stratum_takes({s["name"]: len(s["population"]) for s in strata}, {s["name"]: s["ratio"] for s in strata}, "ordered", classes)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Mismatch("strata", f"cannot allocate the ordered takes: {exc}") from None
 
 
 def _applicable(definition: dict, entities: list[str]) -> dict[str, list[str]]:

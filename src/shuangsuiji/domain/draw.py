@@ -290,6 +290,49 @@ def allocate(
     return min(count, stratum_size)
 
 
+def inversions(sizes: Sequence[int], takes: Sequence[int]) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, of non-empty strata listed from lowest to highest risk, where the
+    lower-risk stratum i is checked at a higher rate than the higher-risk stratum j (第四条)."""
+    rate = [Fraction(k, n) if n else None for n, k in zip(sizes, takes)]
+    return [(i, j) for i in range(len(sizes)) for j in range(i + 1, len(sizes))
+            if rate[i] is not None and rate[j] is not None and rate[i] > rate[j]]
+
+
+def allocate_ordered(sizes: Sequence[int], ratios: Sequence[str | Decimal | Fraction | int]) -> list[int]:
+    """Counts for strata listed from lowest to highest risk that keep the task's nominal total and
+    never check a lower-risk stratum at a higher rate than a higher-risk one (第四条 差异化监管).
+
+    1. total   T = ceil(sum of size_i * ratio_i), exact arithmetic (at most the population);
+    2. start   k_i = floor(size_i * ratio_i);
+    3. hand out the T - sum(k_i) remaining units one at a time to the non-full stratum with the
+               largest remainder size_i * ratio_i - k_i (ties: the higher-risk stratum);
+    4. repair  while a non-empty stratum i is checked at a higher rate than a higher-risk
+               non-empty stratum j, move one unit from the lowest such i to the j with the lowest
+               rate (ties: the higher-risk one). A unit only ever moves up the order, and j is
+               never full (its rate is below i's, so below 100 %), so this ends, with T kept.
+
+    >>> allocate_ordered([1, 7], ["0.05", "0.1"])  # ceil_min1 gives [1, 1]: A 100 %, C 14 %
+    [0, 1]
+    >>> allocate_ordered([1, 10], ["0.45", "0.5"])  # largest remainder alone would give [1, 5]
+    [0, 6]
+    """
+    if len(sizes) != len(ratios):
+        raise ValueError("one ratio per stratum")
+    exact = [n * parse_ratio(r) for n, r in zip(sizes, ratios)]
+    total = min(math.ceil(sum(exact, Fraction(0))), sum(sizes))
+    takes = [math.floor(x) for x in exact]
+    for _ in range(total - sum(takes)):
+        open_ = [i for i in range(len(sizes)) if takes[i] < sizes[i]]
+        best = max(open_, key=lambda i: (exact[i] - takes[i], i))
+        takes[best] += 1
+    while found := inversions(sizes, takes):
+        i = min(a for a, _ in found)
+        j = min((b for a, b in found if a == i), key=lambda b: (Fraction(takes[b], sizes[b]), -b))
+        takes[i] -= 1
+        takes[j] += 1
+    return takes
+
+
 def sample_strata(
     strata: Mapping[str, Iterable[str]], seed: str, takes: Mapping[str, int]
 ) -> dict[str, list[Selected]]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from shuangsuiji.domain.draw import allocate
+from shuangsuiji.domain.draw import allocate, allocate_ordered, inversions
 from shuangsuiji.domain.checklist import (
     Checklist,
     Entry,
@@ -33,13 +33,14 @@ from shuangsuiji.domain.checklist import (
     format_path,
     load_model,
 )
+from shuangsuiji.domain.numbers import percent  # one rounding rule for every shown share
 from shuangsuiji.domain.directory import RISK_CLASSES  # A–D (国市监信发〔2022〕6号); other schemes are passed in
 from shuangsuiji.errors import ExitCode, Problem
 
 # 第七条: "年度部门联合抽查任务占对应牵头抽查事项任务总数的10%以上" — 以上 includes 10 %.
 JOINT_SHARE_MIN = Fraction(1, 10)
 
-Rounding = Literal["ceil_min1", "floor", "round_half_up"]
+Rounding = Literal["ceil_min1", "floor", "round_half_up", "ordered"]
 
 
 def publication_deadline(year: int) -> date:
@@ -140,6 +141,20 @@ class ExcludeRecent(BaseModel):
     same_item_days: Count
 
 
+class RiskScheme(BaseModel):
+    """第四条 信用风险分类 as a task uses it: the classes from lowest to highest risk, a ratio for
+    entities without a class, and the class of an imported list's entities that have none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classes: TextList = list(RISK_CLASSES)  # lowest risk first: the order `ordered` rounding keeps
+    unclassified: Ratio | None = None  # None: entities without a class are not drawn
+    default_class: Text | None = None  # imported list only (e.g. schools, codes 12…, no risk column)
+
+
+UNCLASSIFIED = "unclassified"  # the stratum of entities without a class, when it has a ratio
+
+
 class Task(BaseModel):
     """One task of the annual plan (第七条: 任务、范围、比例和频次、时间、发起和配合部门)."""
 
@@ -159,6 +174,7 @@ class Task(BaseModel):
     special: bool = False  # 专项检查 (第十七条)
     targets: Text | None = None
     exclude_recent: ExcludeRecent | None = None
+    risk_scheme: RiskScheme | None = None  # None: A–D, unclassified not drawn (第四条)
 
     @property
     def joint(self) -> bool:
@@ -182,6 +198,9 @@ class Plan(YamlModel):
     checklist_version: Text
     title: Text
     published_on: date | None = None  # absent while a draft
+    # 第七条's denominator: single-department spot-check tasks each department leads outside
+    # this joint plan (its own 部门双随机 plan), by department code.
+    single_department_tasks: dict[Text, Count] = {}
     tasks: list[Task] = []
 
     def task(self, task_id: str) -> Task | None:
@@ -206,14 +225,42 @@ def sample_size(stratum_size: int, ratio: Decimal | str | float, rounding: Round
 
     - ``ceil_min1`` (default): round up; at least 1 when the stratum is non-empty;
     - ``floor``: round down (a small stratum may give 0);
-    - ``round_half_up``: nearest whole number, halves up.
+    - ``round_half_up``: nearest whole number, halves up;
+    (``ordered`` allocates all strata together: ``stratum_takes``.)
     Never more than the stratum. Exact arithmetic (draw.allocate): 200 × 0.035 is 7, not 7.000000001.
     """
     if rounding not in _DRAW_RULES:
-        raise ValueError(f"unknown rounding {rounding!r}")
+        raise ValueError(f"unknown rounding {rounding!r}" + (" (it allocates strata jointly: stratum_takes)" if rounding == "ordered" else ""))
     if stratum_size <= 0:
         return 0
     return allocate(stratum_size, ratio if isinstance(ratio, str | Decimal) else str(ratio), _DRAW_RULES[rounding])
+
+
+def stratum_takes(
+    sizes: Mapping[str, int], ratios: Mapping[str, Any], rounding: str, classes: Collection[str] = RISK_CLASSES
+) -> dict[str, int]:
+    """How many to draw from each stratum (name → size) at its ratio.
+
+    ``ceil_min1``, ``floor``, ``round_half_up``: each stratum on its own (``sample_size``).
+    ``ordered``: the strata of ``classes`` (lowest risk first) together, keeping the task's
+    nominal total and the risk order (``draw.allocate_ordered``, 第四条); any other stratum
+    (``unclassified``) on its own, rounded up, at least 1.
+    """
+    if rounding != "ordered":
+        return {c: sample_size(n, ratios[c], rounding) for c, n in sizes.items()}
+    ranked = [c for c in classes if c in sizes]
+    out = dict(zip(ranked, allocate_ordered([sizes[c] for c in ranked], [_exact(ratios[c]) for c in ranked])))
+    return {c: out[c] if c in out else sample_size(n, ratios[c]) for c, n in sizes.items()}
+
+
+def _exact(ratio: Any) -> str | Decimal:
+    return ratio if isinstance(ratio, str | Decimal) else str(ratio)
+
+
+def rate_inversions(sizes: Mapping[str, int], takes: Mapping[str, int], classes: Collection[str] = RISK_CLASSES) -> list[tuple[str, str]]:
+    """(lower, higher) class pairs where rounding checks the lower-risk class at a higher rate (第四条)."""
+    ranked = [c for c in classes if c in sizes]
+    return [(ranked[i], ranked[j]) for i, j in inversions([sizes[c] for c in ranked], [takes[c] for c in ranked])]
 
 
 # ---------------------------------------------------------------------------------------
@@ -223,12 +270,18 @@ def sample_size(stratum_size: int, ratio: Decimal | str | float, rounding: Round
 
 @dataclass
 class DepartmentShare:
-    """第七条 for one department: joint tasks it takes part in / tasks it leads."""
+    """第七条 for one department: joint tasks it leads / all spot-check tasks it leads.
+
+    ``lead_tasks`` counts the plan's tasks it initiates (joint or not) plus the single-department
+    tasks it leads outside the joint plan (``outside_tasks``, from ``single_department_tasks``).
+    """
 
     department: str
     lead_tasks: int
     joint_tasks: int
     name: str | None = None
+    outside_tasks: int = 0
+    initiates_entries: bool = False  # 发起部门 of at least one entry of the checklist
 
     @property
     def share(self) -> Fraction | None:
@@ -236,12 +289,17 @@ class DepartmentShare:
 
     @property
     def ratio(self) -> float | None:
-        return None if self.share is None else round(float(self.share), 4)
+        return None if self.share is None else float(self.share)  # exact; the text rounds once (domain/numbers.py)
 
     @property
     def ok(self) -> bool | None:
         """None when the department leads no task (第七条 does not judge it)."""
         return None if self.share is None else self.share >= JOINT_SHARE_MIN
+
+    @property
+    def no_lead_task(self) -> bool:
+        """发起部门 of checklist entries yet leading no task at all: flagged (第六条, 第七条)."""
+        return self.initiates_entries and self.lead_tasks == 0
 
     @property
     def percent(self) -> str | None:
@@ -253,9 +311,11 @@ class DepartmentShare:
             "name": self.name,
             "lead_tasks": self.lead_tasks,
             "joint_tasks": self.joint_tasks,
+            "outside_tasks": self.outside_tasks,
             "ratio": self.ratio,
             "percent": self.percent,
             "ok": self.ok,
+            "no_lead_task": self.no_lead_task,
         }
 
 
@@ -282,13 +342,6 @@ class PlanReport:
             "warnings": [p.to_json() for p in self.warnings],
             "ratios": [r.to_json() for r in self.ratios],
         }
-
-
-def percent(share: Fraction) -> str:
-    """``1/12`` → ``8.3%``: one decimal, truncated, so a failing share never shows as 10%."""
-    value = (Decimal(share.numerator) * 100 / Decimal(share.denominator)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
-    text = f"{value}"
-    return (text[:-2] if text.endswith(".0") else text) + "%"
 
 
 def _num(value: Decimal) -> str:
@@ -327,16 +380,18 @@ def check_plan(
     scope_counts: Mapping[str, int] | None = None,
     *,
     today: date | None = None,
+    published: date | None = None,
     risk_classes: Collection[str] = RISK_CLASSES,
 ) -> PlanReport:
     """Check an annual plan against the checklist and the rules; list every problem.
 
     ``known_departments``: department codes (a mapping code → name gives names in
     messages). ``scope_counts``: task id → entities its scope selects today (warn on 0).
-    ``today``: when given, an unpublished plan past 31 March is a problem, not a warning.
+    ``today``: when given, an unpublished plan past 31 March is flagged as overdue.
+    ``published``: the date the tool recorded for the plan's (first) publication, if any.
     """
     r = _Report(plan, file)
-    _check_publication(r, plan, today)
+    _check_publication(r, plan, today, published)
     if plan.checklist_version != checklist.version:
         r.problem(
             ("checklist_version",),
@@ -358,7 +413,7 @@ def check_plan(
             )
         else:
             first_index[task.id] = i
-        _check_task(r, plan, i, task, checklist, known_departments, risk_classes)
+        _check_task(r, plan, i, task, checklist, known_departments, risk_classes, published)
     for i, task in enumerate(plan.tasks):
         _check_special(r, plan, i, task)
         if scope_counts is not None and scope_counts.get(task.id) == 0:
@@ -368,55 +423,88 @@ def check_plan(
                 f"task {task.id}: its scope selects no entity in the directory today",
                 0,
             )
-    r.report.ratios = joint_shares(plan, known_departments)
+    for code, n in plan.single_department_tasks.items():
+        if code not in known_departments:
+            r.problem(("single_department_tasks", code), f"未知部门代码 {code}（不在部门名录中）", f"unknown department code {code} (not in the department list)", code)
+        if n < 0:
+            r.problem(("single_department_tasks", code), f"单部门任务数应为 0 或以上，当前为 {n}", f"a count of single-department tasks must be 0 or more, got {n}", n)
+    r.report.ratios = joint_shares(plan, known_departments, {e.initiating for e in checklist.entries})
     for row in r.report.ratios:
+        label = department_label(row.department, known_departments)
         if row.ok is False:
-            label = department_label(row.department, known_departments)
             # 第七条: 年度部门联合抽查任务占对应牵头抽查事项任务总数的10%以上
             r.problem(
                 ("tasks",),
-                f"第七条：{label} 牵头任务 {row.lead_tasks} 项，参与部门联合任务 {row.joint_tasks} 项，"
-                f"占 {row.percent}，低于 10%",
-                f"Article 7: {label} leads {row.lead_tasks} task(s) but takes part in {row.joint_tasks} joint "
-                f"task(s), {row.percent}, below 10%",
+                f"第七条：{label} 牵头抽查任务共 {row.lead_tasks} 项（其中联合计划外单部门任务 {row.outside_tasks} 项），"
+                f"牵头部门联合任务 {row.joint_tasks} 项，占 {row.percent}，低于 10%",
+                f"Article 7: {label} leads {row.lead_tasks} spot-check task(s) ({row.outside_tasks} single-department "
+                f"outside the joint plan), {row.joint_tasks} of them joint, {row.percent}, below 10%",
                 f"{row.joint_tasks}/{row.lead_tasks}",
+            )
+        elif row.no_lead_task:
+            # 第六条 names the 发起部门 of each entry; 第七条: 发起部门应当……制订并公布联合抽查年度计划
+            r.warn(
+                ("single_department_tasks",),
+                f"第七条：{label} 是联合清单条目的发起部门，但不牵头本计划的任何任务，单部门任务数也为 0",
+                f"Article 7: {label} initiates checklist entries but leads no task of this plan and no "
+                f"single-department task",
+                row.department,
             )
     return r.report
 
 
-def joint_shares(plan: Plan, known_departments: Collection[str] = ()) -> list[DepartmentShare]:
-    """第七条 table: for each department in the plan, tasks it leads and joint tasks it is in.
+def joint_shares(
+    plan: Any,
+    known_departments: Collection[str] = (),
+    initiators: Collection[str] = (),
+    outside: Mapping[str, int] | None = None,
+) -> list[DepartmentShare]:
+    """第七条 table: for each department, joint tasks it leads ÷ all spot-check tasks it leads.
 
-    A lead task is any task it initiates (joint or single-department); a joint task is a
-    task with at least one cooperating department, counted for its initiating department
-    and for every cooperating one. Each task counts once, whatever its frequency.
+    "年度部门联合抽查任务占对应牵头抽查事项任务总数的10%以上": the numerator is the joint tasks
+    the department leads (initiates, with at least one cooperating department); the
+    denominator is every spot-check task it leads — the plan's tasks it initiates plus the
+    single-department tasks it leads outside the joint plan (``outside``, default the plan's
+    ``single_department_tasks``). Cooperating in another department's task counts for neither,
+    so the share never exceeds 100 %. Each task counts once, whatever its frequency.
+    ``initiators``: 发起部门 of checklist entries, listed (and flagged) even when leading nothing.
     """
+    outside = dict(getattr(plan, "single_department_tasks", {}) if outside is None else outside)
     lead: dict[str, int] = {}
     joint: dict[str, int] = {}
     for task in plan.tasks:
         lead[task.initiating] = lead.get(task.initiating, 0) + 1
+        if task.joint:
+            joint[task.initiating] = joint.get(task.initiating, 0) + 1
         for code in task.departments:
             lead.setdefault(code, 0)
-            if task.joint:
-                joint[code] = joint.get(code, 0) + 1
+    for code in [*outside, *initiators]:
+        lead.setdefault(code, 0)
     # The department list's order when it has one (a mapping or list), else by code.
     if isinstance(known_departments, (set, frozenset)):
         order = sorted(lead)
     else:
         order = [c for c in known_departments if c in lead] + sorted(c for c in lead if c not in known_departments)
     names = known_departments if isinstance(known_departments, Mapping) else {}
-    return [DepartmentShare(c, lead[c], joint.get(c, 0), names.get(c)) for c in order]
+    return [
+        DepartmentShare(c, lead[c] + max(outside.get(c, 0), 0), joint.get(c, 0), names.get(c), max(outside.get(c, 0), 0), c in initiators)
+        for c in order
+    ]
 
 
-def _check_publication(r: _Report, plan: Plan, today: date | None) -> None:
-    # 第七条: 发起部门应当在每年3月底前制订并公布联合抽查年度计划
+def _check_publication(r: _Report, plan: Plan, today: date | None, published: date | None) -> None:
+    # 第七条: 发起部门应当在每年3月底前制订并公布联合抽查年度计划. The publication date is the
+    # one the tool recorded when `plans publish` ran, never a date typed in the file: a typed
+    # ``published_on`` is only a claim, shown as such. Lateness is reported, not refused — a plan
+    # published late (or amended after 31 March) is recorded with its true date, not backdated.
     deadline = publication_deadline(plan.year)
-    if plan.published_on is None:
+    if published is None:
         if today is not None and today > deadline:
-            r.problem(
+            r.warn(
                 ("published_on",),
-                f"第七条：{plan.year} 年度计划应于 {deadline} 前公布，截至 {today} 仍未公布",
-                f"Article 7: the {plan.year} plan had to be published by {deadline}; still unpublished on {today}",
+                f"第七条：{plan.year} 年度计划应于 {deadline} 前公布，截至 {today} 仍未公布；公布后记为逾期公布",
+                f"Article 7: the {plan.year} plan had to be published by {deadline}; still unpublished on {today} "
+                f"(it will be recorded as published late)",
             )
         else:
             r.warn(
@@ -424,11 +512,20 @@ def _check_publication(r: _Report, plan: Plan, today: date | None) -> None:
                 f"年度计划尚未公布（草稿）；第七条要求于 {deadline} 前公布",
                 f"the plan is not yet published (draft); 第七条 requires publication by {deadline}",
             )
-    elif plan.published_on > deadline:
-        r.problem(
+    elif published > deadline:
+        r.warn(
             ("published_on",),
-            f"第七条：年度计划应于 {deadline} 前公布，公布日期 {plan.published_on} 已逾期",
-            f"Article 7: the plan must be published by {deadline}; published_on {plan.published_on} is too late",
+            f"第七条：年度计划应于 {deadline} 前公布，实际于 {published} 公布（工具记录），逾期",
+            f"Article 7: the plan had to be published by {deadline}; it was published on {published} (recorded by the tool), late",
+            published,
+        )
+    if plan.published_on is not None and plan.published_on != published:
+        r.warn(
+            ("published_on",),
+            f"文件所写公布日期 {plan.published_on} 仅为声称，不予采信：公布日期以 plans publish 运行之日为准"
+            + (f"（{published}）" if published else ""),
+            f"the file's published_on {plan.published_on} is only a claim and is not trusted: the publication date is "
+            f"the day `plans publish` ran" + (f" ({published})" if published else ""),
             plan.published_on,
         )
 
@@ -513,6 +610,7 @@ def _check_task(
     checklist: Checklist,
     known: Collection[str],
     risk_classes: Collection[str],
+    published: date | None = None,
 ) -> None:
     at: Path = ("tasks", i)
     entry = checklist.entry(task.checklist_entry)
@@ -527,8 +625,10 @@ def _check_task(
     if entry is not None:
         _check_items(r, at, task, checklist, entry)
 
-    # 第四条, 第七条: 抽查比例 per credit-risk class, each in (0, 1].
-    if not task.ratios:
+    # 第四条, 第七条: 抽查比例 per credit-risk class, each in (0, 1]; the task's own class scheme.
+    if task.risk_scheme is not None:
+        risk_classes = _check_scheme(r, at + ("risk_scheme",), task)
+    if not task.ratios and not (task.risk_scheme and task.risk_scheme.unclassified):
         r.problem(at + ("ratios",), "没有任何风险类别的抽查比例", "no sampling ratio for any risk class")
     for cls, ratio in task.ratios.items():
         path = at + ("ratios", cls)
@@ -545,18 +645,19 @@ def _check_task(
     if task.frequency < 1:
         r.problem(at + ("frequency",), f"抽查频次应为每年至少 1 次，当前为 {task.frequency}", f"frequency must be at least 1 per year, got {task.frequency}", task.frequency)
 
-    # 第七条, 第八条: 实施检查时间, inside the plan's year and after the plan is published.
+    # 第七条, 第八条: 实施检查时间, inside the plan's year; starting before the (recorded)
+    # publication is flagged, not refused, so that a late plan can still be published truthfully.
     w = task.window
     if w.start > w.end:
         r.problem(at + ("window", "end"), f"检查时间结束日 {w.end} 早于开始日 {w.start}", f"window end {w.end} is before its start {w.start}", w.end)
     for name, day in (("start", w.start), ("end", w.end)):
         if day.year != plan.year:
             r.problem(at + ("window", name), f"检查时间 {day} 不在计划年度 {plan.year} 内", f"window {name} {day} is outside the plan year {plan.year}", day)
-    if plan.published_on is not None and w.start < plan.published_on:
-        r.problem(
+    if published is not None and w.start < published:
+        r.warn(
             at + ("window", "start"),
-            f"检查开始日 {w.start} 早于计划公布日 {plan.published_on}",
-            f"window start {w.start} is before the plan's publication on {plan.published_on}",
+            f"检查开始日 {w.start} 早于计划公布日 {published}",
+            f"window start {w.start} is before the plan's publication on {published}",
             w.start,
         )
     if task.exclude_recent is not None and task.exclude_recent.same_item_days < 1:
@@ -566,6 +667,30 @@ def _check_task(
             f"same_item_days must be at least 1, got {task.exclude_recent.same_item_days}",
             task.exclude_recent.same_item_days,
         )
+
+
+def _check_scheme(r: _Report, at: Path, task: Task) -> list[str]:
+    """A task's 第四条 class scheme; returns its classes (for the ratios' check)."""
+    scheme = task.risk_scheme
+    classes = list(scheme.classes)
+    if not classes:
+        r.problem(at + ("classes",), "信用风险类别列表为空", "the list of credit-risk classes is empty")
+    for j, cls in enumerate(classes):
+        if cls in classes[:j]:
+            r.problem(at + ("classes", j), f"信用风险类别 {cls} 重复列出", f"credit-risk class {cls} is listed twice", cls)
+        if cls == UNCLASSIFIED:
+            r.problem(at + ("classes", j), f"{UNCLASSIFIED} 不是类别名：未分类的比例写在 unclassified", f"{UNCLASSIFIED} is not a class name: give its ratio as unclassified", cls)
+    if scheme.unclassified is not None and not (0 < scheme.unclassified <= 1):
+        r.problem(at + ("unclassified",), f"抽查比例应大于 0 且不超过 1（100%），当前为 {_num(scheme.unclassified)}",
+                  f"a sampling ratio must be in (0, 1], got {_num(scheme.unclassified)}", _num(scheme.unclassified))
+    if scheme.default_class is not None:
+        if scheme.default_class not in classes:
+            r.problem(at + ("default_class",), f"默认类别 {scheme.default_class} 不在 classes 中", f"default class {scheme.default_class} is not one of the classes", scheme.default_class)
+        if not task.scope.imported_list:
+            # 第九条: only a list the initiating department imports may lack the risk column.
+            r.problem(at + ("default_class",), "default_class 只用于导入名单（scope: imported_list: true）",
+                      "default_class applies to an imported list only (scope: imported_list: true)", scheme.default_class)
+    return classes
 
 
 def _check_special(r: _Report, plan: Plan, i: int, task: Task) -> None:

@@ -18,7 +18,6 @@ from shuangsuiji.domain import seed as seeds
 from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.directory import AVAILABLE_STATUS
 from shuangsuiji.domain.draw import officer_order, sample
-from shuangsuiji.domain.plan import sample_size
 from shuangsuiji.domain.teams import REPLACEMENT_REASONS, Assignment, AssignmentError, Replacement, TeamDraw, assign_teams, rebuild_assignment
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
@@ -47,13 +46,13 @@ def freeze(conn: Connection, task: dict) -> Frozen:
     pop = tasks.population(conn, task)
     rounding = definition["rounding"]
     rows, digests = [], {}
+    ratios = tasks.stratum_ratios(definition)  # with `unclassified` when the task's scheme draws it (第四条)
     for name in sorted(pop.strata):
         ids = pop.strata[name]
         digests[name] = bundles.population_digest(ids)
-        ratio = definition["ratios"][name]
         rows.append({
-            "name": name, "ratio": ratio, "size": len(ids),
-            "take": sample_size(len(ids), ratio, rounding), "population_sha256": digests[name],
+            "name": name, "ratio": ratios[name], "size": len(ids),
+            "take": pop.takes[name], "population_sha256": digests[name],  # the task's rounding rule (plan.stratum_takes)
         })
     if not any(r["size"] for r in rows):
         raise UserError(
@@ -65,6 +64,8 @@ def freeze(conn: Connection, task: dict) -> Frozen:
         "rounding": rounding,
         "strata": rows,
         "excluded": pop.excluded,
+        # 第四条: the task's own class scheme, only when it has one (other parameters keep their bytes).
+        **({"risk_scheme": definition["risk_scheme"]} if definition.get("risk_scheme") else {}),
     }
     return Frozen(pop.strata, parameters, bundles.parameters_digest(parameters), bundles.combined_digest(digests))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import Connection, text
 from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.checklist import Checklist
 from shuangsuiji.domain.directory import DRAWABLE_STATUSES, RISK_NAMES, clean, normalise_risk, normalise_status
+from shuangsuiji.domain.numbers import ratio_percent
 from shuangsuiji.domain.plan import Plan, PlanReport, Task, check_plan, joint_shares, load_plan, publication_deadline
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.files import replacing
@@ -35,7 +35,8 @@ from shuangsuiji.services.checklists import (
 from shuangsuiji.tabular import decode
 
 FILTERS = ("entity_type", "industry", "region", "status", "risk_class")
-ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入"}
+ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入",
+               "ordered": "保持总数和风险高低顺序的分配"}
 
 
 # ---------------------------------------------------------------- files and checks
@@ -93,7 +94,9 @@ def scope_counts(conn: Connection, plan: Plan) -> dict[str, int]:
     out: dict[str, int] = {}
     for task in tasks:
         f = {k: set(v) for k, v in normalise_scope(task.scope.directory.model_dump()).items()}
-        classes = set(task.ratios)
+        classes: set[str | None] = set(task.ratios)
+        if task.risk_scheme is not None and task.risk_scheme.unclassified is not None:
+            classes.add(None)  # 第四条: entities without a class are drawn at their own ratio
         out[task.id] = sum(
             n
             for entity_type, industry, region, status, risk, n in groups
@@ -116,10 +119,31 @@ def _checklist_for(conn: Connection, plan: Plan) -> Checklist:
     return get_checklist(conn, plan.checklist_version)[1]
 
 
-def check(conn: Connection, plan: Plan, file: str | None, today: date) -> PlanReport:
+def check(conn: Connection, plan: Plan, file: str | None, today: date, published: date | None = None) -> PlanReport:
     """``check_plan`` against the store: its checklist version, departments and directory."""
     checklist = _checklist_for(conn, plan)
-    return check_plan(plan, checklist, department_names(conn), file, scope_counts(conn, plan), today=today)
+    return check_plan(plan, checklist, department_names(conn), file, scope_counts(conn, plan), today=today, published=published)
+
+
+def publications(conn: Connection, year: int) -> list[dict]:
+    """The year's published versions in order: the original publication, then amendments 1, 2, ….
+
+    The date of each is the UTC date `plans publish` recorded (``published_at``), never a date
+    typed in the file (第七条: 3月底前……公布; a later change is an amendment with its own date).
+    """
+    rows = conn.execute(
+        text("SELECT version, published_at FROM plan WHERE year = :y AND published_at IS NOT NULL ORDER BY published_at, version"),
+        {"y": year},
+    ).all()
+    deadline = publication_deadline(year)
+    return [{"version": r.version, "amendment": n, "published_on": r.published_at[:10], "published_at": r.published_at,
+             "on_time": date.fromisoformat(r.published_at[:10]) <= deadline} for n, r in enumerate(rows)]
+
+
+def original_publication(conn: Connection, year: int) -> date | None:
+    """The recorded date of the year's first publication, or None while nothing is published."""
+    first = publications(conn, year)[:1]
+    return date.fromisoformat(first[0]["published_on"]) if first else None
 
 
 def check_file(conn: Connection, path: Path, today: date) -> dict:
@@ -133,7 +157,16 @@ def check_file(conn: Connection, path: Path, today: date) -> dict:
 
 
 def content_of(plan: Plan) -> str:
-    return canonical_json(plan.model_dump(mode="json"))
+    """The stored text of a plan. Fields added later (第七条 ``single_department_tasks``, 第四条
+    ``risk_scheme``) are left out while unused, so a plan stored before keeps its bytes and its
+    re-import is "unchanged"."""
+    data = plan.model_dump(mode="json")
+    if not data["single_department_tasks"]:
+        del data["single_department_tasks"]
+    for task in data["tasks"]:
+        if task["risk_scheme"] is None:
+            del task["risk_scheme"]
+    return canonical_json(data)
 
 
 def import_plan(conn: Connection, path: Path, operator: str, today: date) -> dict:
@@ -205,11 +238,10 @@ def model_of(row: Any) -> Plan:
 def check_stored(conn: Connection, year: int, version: int | None, today: date) -> dict:
     row = get_plan(conn, year, version)
     plan = model_of(row)
-    if row.published_at is not None and plan.published_on is None:
-        plan = plan.model_copy(update={"published_on": date.fromisoformat(row.published_at[:10])})
-    report = check(conn, plan, row.source_file, today)
+    report = check(conn, plan, row.source_file, today, original_publication(conn, year))
     return {**report.to_json(), "year": year, "version": row.version, "checklist_version": row.checklist_version,
-            "file": row.source_file, "sha256": row.sha256, "published_at": row.published_at, "_report": report}
+            "file": row.source_file, "sha256": row.sha256, "published_at": row.published_at,
+            "publications": publications(conn, year), "_report": report}
 
 
 def _meta(row: Any) -> dict:
@@ -233,7 +265,8 @@ def show_plan(conn: Connection, year: int, version: int | None = None) -> dict:
     for plan_task, task_id in tasks:
         created.setdefault(plan_task, []).append(task_id)
     return {**_meta(row), "status": "published" if row.published_at else "draft", "title": content["title"],
-            "published_on": content["published_on"], "tasks": [{**t, "created_tasks": created.get(t["id"], [])} for t in content["tasks"]]}
+            "published_on": row.published_at[:10] if row.published_at else None,
+            "claimed_published_on": content.get("published_on"), "publications": publications(conn, year), "tasks": [{**t, "created_tasks": created.get(t["id"], [])} for t in content["tasks"]]}
 
 
 # ---------------------------------------------------------------- publication (第七条: 制订并公布)
@@ -244,29 +277,41 @@ def publish(
 ) -> dict:
     """Freeze a plan version with no problem, log it, and write plan-YEAR.xlsx / plan-YEAR.md.
 
-    The publication date is the file's ``published_on``, or today when the file has none
-    (the 31 March deadline is checked against it). ``write=False`` (dry run) writes no document.
-    Publishing a version that is already published changes nothing (one log entry says so)
-    and writes the documents again.
+    第七条: the publication date is the (UTC) date this command runs, recorded in ``published_at``;
+    a ``published_on`` typed in the file is only a claim, shown as such. The year's first
+    published version is its publication; a later version published afterwards is amendment
+    N with its own date — after 31 March too: recorded as it happened, never refused into
+    backdating. ``write=False`` (dry run) writes no document. Publishing a version that is
+    already published changes nothing (one log entry says so) and writes the documents again.
     """
     row = get_plan(conn, year, version)
     plan = model_of(row)
+    before = publications(conn, year)
     result = "unchanged" if row.published_at is not None else "published"
-    published_on = plan.published_on or (date.fromisoformat(row.published_at[:10]) if row.published_at else today)
-    effective = plan if plan.published_on else plan.model_copy(update={"published_on": published_on})
+    if result == "published" and before and before[-1]["version"] > row.version:
+        raise UserError(
+            f"{year} 年度计划版本 {before[-1]['version']} 已公布；较早的版本 {row.version} 不能再公布（修改请导入新版本）",
+            f"the {year} plan version {before[-1]['version']} is already published; the older version {row.version} "
+            f"cannot be published after it (import a new version to amend)",
+        )
+    published_at = row.published_at or utc_now()
+    published_on = date.fromisoformat(published_at[:10])
     checklist = _checklist_for(conn, plan)
     names = department_names(conn)
-    if result == "published":
-        report = check_plan(effective, checklist, names, row.source_file, scope_counts(conn, plan), today=today)
-        if report.problems:
-            raise UserError(
-                f"{year} 年度计划版本 {row.version} 有 {len(report.problems)} 处问题，未公布（用 plans check {year} 查看）",
-                f"the {year} plan version {row.version} has {len(report.problems)} problem(s); not published "
-                f"(see `plans check {year}`)",
-                code=ExitCode.PROBLEMS,
-                problems=report.problems,
-            )
-    published_at = row.published_at or utc_now()
+    original = date.fromisoformat(before[0]["published_on"]) if before else published_on
+    report = check_plan(plan, checklist, names, row.source_file, scope_counts(conn, plan), today=today, published=original)
+    if result == "published" and report.problems:
+        raise UserError(
+            f"{year} 年度计划版本 {row.version} 有 {len(report.problems)} 处问题，未公布（用 plans check {year} 查看）",
+            f"the {year} plan version {row.version} has {len(report.problems)} problem(s); not published "
+            f"(see `plans check {year}`)",
+            code=ExitCode.PROBLEMS,
+            problems=report.problems,
+        )
+    history = before if result == "unchanged" else [
+        *before, {"version": row.version, "amendment": len(before), "published_on": published_on.isoformat(),
+                  "published_at": published_at, "on_time": published_on <= publication_deadline(year)}]
+    this = next(p for p in history if p["version"] == row.version)
     files = [str(out_dir / f"plan-{year}.xlsx"), str(out_dir / f"plan-{year}.md")]
     summary = {
         "year": year,
@@ -274,6 +319,10 @@ def publish(
         "result": result,
         "published_on": published_on.isoformat(),
         "published_at": published_at,
+        "amendment": this["amendment"],  # 0: the original publication; N: the Nth amendment
+        "original_published_on": history[0]["published_on"],
+        "on_time": history[0]["on_time"],  # 第七条: the year's plan published by 31 March
+        "claimed_published_on": plan.published_on.isoformat() if plan.published_on else None,
         "sha256": row.sha256,
         "content_sha256": sha256_text(row.content),
         "checklist_version": row.checklist_version,
@@ -284,13 +333,9 @@ def publish(
     if result == "published":
         conn.execute(text("UPDATE plan SET published_at = :at WHERE id = :id AND published_at IS NULL"), {"at": published_at, "id": row.id})
     if write:
-        write_documents(out_dir, effective, row, checklist, names)
-    return {**summary, "audit_seq": entry.seq}
-
-
-def _percent(value: str | Decimal) -> str:
-    d = (Decimal(str(value)) * 100).normalize()
-    return f"{d:f}%"
+        write_documents(out_dir, plan, row, checklist, names, history, this)
+    return {**summary, "audit_seq": entry.seq, "warnings": [{"field": p.field, "value": p.value, "message": p.en, "message_zh": p.zh}
+                                                  for p in report.warnings if p.field == "published_on"]}
 
 
 def _scope_text(task: Task) -> str:
@@ -314,7 +359,12 @@ def plan_rows(plan: Plan, checklist: Checklist, names: dict[str, str]) -> list[d
         for item_id in task.item_ids(entry) if entry else task.items or []:
             found = checklist.item(item_id)
             items.append(f"{found[1].name}" if found else item_id)
-        ratios = "、".join(f"{cls}类 {_percent(r)}" for cls, r in task.ratios.items())
+        ratios = "、".join(f"{cls}类 {ratio_percent(r)}" for cls, r in task.ratios.items())
+        scheme = task.risk_scheme
+        if scheme is not None and scheme.unclassified is not None:
+            ratios += f"、未分类 {ratio_percent(scheme.unclassified)}"
+        if scheme is not None and scheme.default_class is not None:
+            ratios += f"；名单中无风险分类的按 {scheme.default_class} 类"
         if task.rounding != "ceil_min1":
             ratios += f"（{ROUNDING_ZH[task.rounding]}）"
         rows.append({
@@ -340,26 +390,42 @@ PLAN_COLUMNS = (
 )
 
 
-def write_documents(out_dir: Path, plan: Plan, row: Any, checklist: Checklist, names: dict[str, str]) -> None:
+def publication_facts(plan: Plan, history: list[dict], this: dict) -> list[tuple[str, str]]:
+    """第七条 dates as published: the recorded original date (按期/逾期), each amendment, a claim."""
+    deadline = publication_deadline(plan.year)
+    first = history[0]
+    facts = [("公布日期", f"{first['published_on']}（{'按期公布' if first['on_time'] else f'逾期公布，应于 {deadline} 前'}；工具记录）")]
+    for p in history[1:]:
+        facts.append((f"第 {p['amendment']} 次修订", f"{p['published_on']} 公布（计划版本 {p['version']}）"))
+    if this["amendment"]:
+        facts.append(("本文件", f"第 {this['amendment']} 次修订后的计划（版本 {this['version']}）"))
+    if plan.published_on is not None and plan.published_on.isoformat() != first["published_on"]:
+        facts.append(("文件所写公布日期", f"{plan.published_on}（仅为声称，未采信）"))
+    return facts
+
+
+def write_documents(
+    out_dir: Path, plan: Plan, row: Any, checklist: Checklist, names: dict[str, str], history: list[dict], this: dict
+) -> None:
     """plan-YEAR.xlsx and plan-YEAR.md: the tasks, the 第七条 shares, and how to read the ratios."""
     if not out_dir.is_dir():
         raise UserError(f"输出目录 {out_dir} 不存在", f"Output directory {out_dir} does not exist")
     rows = plan_rows(plan, checklist, names)
-    shares = joint_shares(plan, names)
+    shares = joint_shares(plan, names, {e.initiating for e in checklist.entries})
     headers = [zh for _, zh in PLAN_COLUMNS]
     notes = [
         f"抽查比例按信用风险分类确定（第四条）：{'、'.join(f'{c}类 {n}' for c, n in RISK_NAMES.items())}。",
         "只抽取登记状态为存续、在业的检查对象（第九条）。",
         "抽取家数 = 范围内该类检查对象数 × 抽查比例，除另有注明外向上取整，该类有检查对象时至少抽取 1 家。",
-        "部门联合抽查任务占牵头任务数的比例应在 10% 以上（第七条）。",
+        "各部门牵头的部门联合抽查任务占其牵头抽查任务总数（含联合计划外的单部门任务）的比例应在 10% 以上（第七条）；占比四舍五入到一位小数，是否达到 10% 按精确比值判断。",
     ]
     write_xlsx(out_dir / f"plan-{plan.year}.xlsx", [
         ("年度计划", headers, ([_cell(r[k], "\n") for k, _ in PLAN_COLUMNS] for r in rows)),
-        ("联合抽查占比", ["部门", "牵头任务数", "参与联合任务数", "占比", "是否达到 10%"],
-         ([s.name or s.department, s.lead_tasks, s.joint_tasks, s.percent or "—", _ok(s.ok)] for s in shares)),
+        ("联合抽查占比", ["部门", "牵头抽查任务总数", "其中计划外单部门任务", "牵头联合任务数", "占比", "是否达到 10%"],
+         ([s.name or s.department, s.lead_tasks, s.outside_tasks, s.joint_tasks, s.percent or "—", _verdict(s)] for s in shares)),
         ("说明", ["项目", "内容"], [
             ("计划名称", plan.title), ("年度", plan.year), ("计划版本", row.version),
-            ("公布日期", plan.published_on.isoformat() if plan.published_on else ""),
+            *publication_facts(plan, history, this),
             ("公布期限（第七条）", publication_deadline(plan.year).isoformat()),
             ("依据联合清单版本", plan.checklist_version), ("来源文件 SHA-256", row.sha256),
             *((f"说明 {i}", note) for i, note in enumerate(notes, start=1)),
@@ -370,7 +436,7 @@ def write_documents(out_dir: Path, plan: Plan, row: Any, checklist: Checklist, n
         "",
         f"- 年度：{plan.year}",
         f"- 计划版本：{row.version}（依据联合清单 {plan.checklist_version}）",
-        f"- 公布日期：{plan.published_on.isoformat() if plan.published_on else ''}",
+        *(f"- {label}：{value}" for label, value in publication_facts(plan, history, this)),
         f"- 来源文件 SHA-256：`{row.sha256}`",
         "",
         "## 抽查任务",
@@ -384,18 +450,21 @@ def write_documents(out_dir: Path, plan: Plan, row: Any, checklist: Checklist, n
         "",
         "## 各部门联合抽查任务占比（第七条）",
         "",
-        "| 部门 | 牵头任务数 | 参与联合任务数 | 占比 | 是否达到 10% |",
-        "|---|---|---|---|---|",
+        "| 部门 | 牵头抽查任务总数 | 其中计划外单部门任务 | 牵头联合任务数 | 占比 | 是否达到 10% |",
+        "|---|---|---|---|---|---|",
     ]
     for s in shares:
-        lines.append(f"| {_md(s.name or s.department)} | {s.lead_tasks} | {s.joint_tasks} | {s.percent or '—'} | {_ok(s.ok)} |")
+        lines.append(f"| {_md(s.name or s.department)} | {s.lead_tasks} | {s.outside_tasks} | {s.joint_tasks} | {s.percent or '—'} | {_verdict(s)} |")
     lines += ["", "## 说明", ""] + [f"{i}. {note}" for i, note in enumerate(notes, start=1)] + [""]
     with replacing(out_dir / f"plan-{plan.year}.md") as partial:
         partial.write_text("\n".join(lines), encoding="utf-8")
 
 
-def _ok(ok: bool | None) -> str:
-    return "—" if ok is None else ("是" if ok else "否")
+def _verdict(share: Any) -> str:
+    """是/否 from the exact fraction (第七条); a 发起部门 leading no task is named, not left blank."""
+    if share.ok is None:
+        return "发起部门，未牵头任务" if share.no_lead_task else "—"
+    return "是" if share.ok else "否"
 
 
 def _cell(value: Any, sep: str) -> Any:

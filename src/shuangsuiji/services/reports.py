@@ -46,8 +46,8 @@ STATUS_ORDER = ("done", "in_progress", "not_started")
 
 
 def rate(part: int, whole: int) -> float | None:
-    """A share rounded to 4 decimals (stable JSON); None when nothing was counted."""
-    return round(part / whole, 4) if whole else None
+    """A share as an exact float (rounded once, when shown: domain/numbers.py); None when nothing was counted."""
+    return part / whole if whole else None
 
 
 def parse_threshold(value: str | float | Decimal | None) -> Decimal:
@@ -319,11 +319,12 @@ def plan_report(conn: Connection, year: int, today: date | None = None) -> dict:
     report = checked.pop("_report")
     content = json.loads(row.content)
     deadline = publication_deadline(year)
-    # Published means frozen by ``plans publish``; its date is the file's published_on, else the
-    # day it was frozen (as ``plans check``). A draft has no publication date, whatever the file says.
-    if row.published_at is not None:
-        published_on = content.get("published_on") or row.published_at[:10]
-        timeliness = "on_time" if published_on <= deadline.isoformat() else "late"
+    # 第七条: the publication date is the one `plans publish` recorded for the year's first
+    # published version (never the file's published_on); later published versions are amendments.
+    history = plans.publications(conn, year)
+    if history:
+        published_on = history[0]["published_on"]
+        timeliness = "on_time" if history[0]["on_time"] else "late"
     else:
         published_on = None
         timeliness = "overdue" if today > deadline else "not_yet"
@@ -332,7 +333,9 @@ def plan_report(conn: Connection, year: int, today: date | None = None) -> dict:
     tasks = _year_tasks(conn, year)
     # 第七条 for the tasks actually created this year (plan and ad hoc), by the same rule as the plan.
     created = SimpleNamespace(tasks=[plan_task_of(t["definition"]) for t in tasks])
-    shares_tasks = [s.to_json() for s in joint_shares(created, names)]
+    # The single-department tasks led outside the joint plan come from the plan (第七条's denominator).
+    outside = content.get("single_department_tasks") or {}
+    shares_tasks = [s.to_json() for s in joint_shares(created, names, outside=outside)]
 
     progress = []
     for t in tasks:
@@ -357,6 +360,7 @@ def plan_report(conn: Connection, year: int, today: date | None = None) -> dict:
         "plan_version": row.version,
         "plan_status": "published" if row.published_at else "draft",
         "published_on": published_on,
+        "amendments": len(history[1:]),
         "deadline": deadline.isoformat(),
         "timeliness": timeliness,
         "plan_ok": report.ok,
@@ -382,6 +386,7 @@ def plan_report(conn: Connection, year: int, today: date | None = None) -> dict:
         "plan_version": row.version,
         "checklist_version": row.checklist_version,
         "summary": summary,
+        "publications": history,
         "joint_share_plan": [s.to_json() for s in report.ratios],
         "joint_share_tasks": shares_tasks,
         "problems": [_problem(p) for p in report.problems],

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, text
 from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.checklist import Checklist, Path as DocPath, Text, TextList, YamlModel, format_path, load_model
 from shuangsuiji.domain.directory import DRAWABLE_STATUSES, ENTITY_HEADERS, ENTITY_REQUIRED, RISK_CLASSES, entity_parser
-from shuangsuiji.domain.plan import Count, Plan, Task as PlanTask, check_plan, sample_size
+from shuangsuiji.domain.plan import Count, Plan, Task as PlanTask, check_plan, rate_inversions, stratum_takes
 from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.services import audit, importing
 from shuangsuiji.services.checklists import as_problems, department_names, get_checklist, read_text, sha256_text
@@ -117,7 +117,22 @@ def build_definition(
         "targets": task.targets,
         "exclude_recent": dumped["exclude_recent"],
         "inspectors": inspectors or dict(DEFAULT_INSPECTORS),
+        # 第四条: only when the task has its own class scheme, so other definitions keep their bytes.
+        **({"risk_scheme": dumped["risk_scheme"]} if task.risk_scheme is not None else {}),
     }
+
+
+def classes_of(definition: dict) -> list[str]:
+    """The task's credit-risk classes, lowest risk first (第四条)."""
+    scheme = definition.get("risk_scheme")
+    return list(scheme["classes"]) if scheme else list(RISK_CLASSES)
+
+
+def stratum_ratios(definition: dict) -> dict[str, str]:
+    """Ratio per stratum: the classes' ratios, and ``unclassified`` when the scheme gives it one."""
+    scheme = definition.get("risk_scheme") or {}
+    unclassified = scheme.get("unclassified")
+    return {**definition["ratios"], **({UNCLASSIFIED: unclassified} if unclassified is not None else {})}
 
 
 def plan_task_of(definition: dict) -> PlanTask:
@@ -138,6 +153,7 @@ def plan_task_of(definition: dict) -> PlanTask:
         "special": definition["special"],
         "targets": definition["targets"],
         "exclude_recent": definition["exclude_recent"],
+        "risk_scheme": definition.get("risk_scheme"),
     })
 
 
@@ -503,7 +519,7 @@ class Population:
     ``strata``: risk class → sorted canonical codes, for the classes with a ratio only, after
     every exclusion. ``in_scope``: per class with a ratio, entities in scope before the
     exclusion that depends on earlier draws (``recent_same_item``). ``takes``: per class,
-    ``plan.sample_size(len(strata[c]), ratio, rounding)``. ``excluded``: totals of
+    ``plan.stratum_takes`` of the sizes (the task's rounding rule). ``excluded``: totals of
     ``removed``, ``not_live``, ``unclassified``, ``no_ratio``, ``recent_same_item``.
     ``by_class``: the same counts per class (``unclassified`` for entities without one).
     ``recent``: the exclusion rule as applied (days, since, other tasks), or None.
@@ -543,7 +559,11 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple]:
 
 
 def recently_drawn(conn: Connection, task: dict, now: datetime) -> tuple[set[str], dict | None]:
-    """Codes locked in the last ``same_item_days`` days by other tasks of the year sharing a check item."""
+    """Codes locked in the last ``same_item_days`` days by other tasks sharing a check item.
+
+    The window is a number of days back from now, so it crosses the turn of the year: a draw of
+    December 2025 counts for a task of January 2026 (no task's year is compared, only dates).
+    """
     d = task["definition"]
     rule = d.get("exclude_recent")
     if not rule:
@@ -551,7 +571,7 @@ def recently_drawn(conn: Connection, task: dict, now: datetime) -> tuple[set[str
     items = {it["id"] for it in d["items"]}
     others = []
     for other_id, other_def in conn.execute(
-        text("SELECT id, definition FROM task WHERE year = :y AND id != :id ORDER BY id"), {"y": d["year"], "id": task["id"]}
+        text("SELECT id, definition FROM task WHERE id != :id ORDER BY id"), {"id": task["id"]}
     ):
         if items & {it["id"] for it in json.loads(other_def)["items"]}:
             others.append(other_id)
@@ -583,8 +603,9 @@ def _sort_out(rows, ratios: dict[str, str]) -> tuple[dict[str, list[str]], list[
     strata: dict[str, list[str]] = {c: [] for c in ratios}
     rest: Counter = Counter()
     for risk, in_directory, status, code in rows:
-        if in_directory and status in DRAWABLE_STATUSES and risk in strata:
-            strata[risk].append(code)
+        stratum = UNCLASSIFIED if risk is None else risk  # a stratum only when unclassified has a ratio
+        if in_directory and status in DRAWABLE_STATUSES and stratum in strata:
+            strata[stratum].append(code)
         else:
             rest[risk, in_directory, status] += 1
     return strata, [(*key, n) for key, n in rest.items()]
@@ -596,17 +617,21 @@ def _sort_out_whole_directory(conn: Connection, ratios: dict[str, str]) -> tuple
     joined = "group_concat(uscc, char(10))" if conn.dialect.name == "sqlite" else "string_agg(uscc, chr(10))"
     strata = {}
     for c in ratios:
+        which = "risk_class IS NULL" if c == UNCLASSIFIED else "risk_class = :cls"
         codes = conn.execute(
-            text(f"SELECT {joined} FROM (SELECT uscc FROM entity WHERE risk_class = :cls AND {DRAWABLE_SQL} ORDER BY uscc) AS s"),
+            text(f"SELECT {joined} FROM (SELECT uscc FROM entity WHERE {which} AND {DRAWABLE_SQL} ORDER BY uscc) AS s"),
             {"cls": c},
         ).scalar_one()
         strata[c] = codes.split("\n") if codes else []  # codes are [0-9A-Z]{18}: never a newline
-    keys = [f"ratio_{i}" for i in range(len(ratios))]
-    with_ratio = f"risk_class IS NOT NULL AND risk_class IN ({', '.join(':' + k for k in keys)})"
+    classes = [c for c in ratios if c != UNCLASSIFIED]
+    keys = [f"ratio_{i}" for i in range(len(classes))]
+    with_ratio = f"risk_class IS NOT NULL AND risk_class IN ({', '.join(':' + k for k in keys) or 'NULL'})"
+    if UNCLASSIFIED in ratios:
+        with_ratio = f"({with_ratio} OR risk_class IS NULL)"
     groups = conn.execute(
         text(f"SELECT risk_class, in_directory, status, COUNT(*) FROM entity WHERE NOT ({DRAWABLE_SQL} AND {with_ratio}) "
              "GROUP BY risk_class, in_directory, status"),
-        dict(zip(keys, ratios)),
+        dict(zip(keys, classes)),
     ).all()
     return strata, groups
 
@@ -630,10 +655,13 @@ def population(conn: Connection, task: dict, *, now: datetime | None = None) -> 
     """
     now = now or datetime.now(timezone.utc)
     d = task["definition"]
-    ratios: dict[str, str] = d["ratios"]
+    ratios = stratum_ratios(d)
     list_imported = None
     if "imported_list" in d["scope"]:
-        rows = _fetch(conn, "SELECT risk_class, 1, status, uscc FROM task_list_entity WHERE task_id = :task", {"task": task["id"]})
+        # 第四条: a list without a risk column takes the scheme's default class, if it names one.
+        default = (d.get("risk_scheme") or {}).get("default_class")
+        rows = _fetch(conn, "SELECT COALESCE(risk_class, :default), 1, status, uscc FROM task_list_entity WHERE task_id = :task",
+                      {"task": task["id"], "default": default})
         list_imported = bool(rows)
         strata, groups = _sort_out(rows, ratios)
     else:
@@ -647,7 +675,7 @@ def population(conn: Connection, task: dict, *, now: datetime | None = None) -> 
         else:
             strata, groups = _sort_out_whole_directory(conn, ratios)
 
-    classes = list(dict.fromkeys([*RISK_CLASSES, *ratios]))
+    classes = list(dict.fromkeys([*classes_of(d), *ratios]))
     counts = {c: dict.fromkeys(EXCLUSIONS + ("in_scope",), 0) for c in [*classes, UNCLASSIFIED]}
     for risk, in_directory, status, n in groups:
         # a class outside the scheme is counted as such
@@ -670,7 +698,7 @@ def population(conn: Connection, task: dict, *, now: datetime | None = None) -> 
             codes = strata[c] = kept
         codes.sort()
     in_scope = {c: counts[c]["in_scope"] for c in ratios}
-    takes = {c: sample_size(len(strata[c]), ratios[c], d["rounding"]) for c in ratios}
+    takes = stratum_takes({c: len(strata[c]) for c in ratios}, ratios, d["rounding"], classes_of(d))
     excluded = {k: sum(b[k] for b in counts.values()) for k in EXCLUSIONS}
     by_class = {c: b for c, b in counts.items() if c in ratios or any(b.values())}
     return Population(strata, in_scope, takes, excluded, by_class, recent_info, list_imported)
@@ -681,9 +709,10 @@ def preview(conn: Connection, task_id: str, *, now: datetime | None = None) -> d
     task = get_task(conn, task_id)
     d = task["definition"]
     pop = population(conn, task, now=now)
+    ratios = stratum_ratios(d)
     strata = []
     for cls, b in pop.by_class.items():
-        ratio = d["ratios"].get(cls)
+        ratio = ratios.get(cls)
         strata.append({
             "risk_class": cls,
             "ratio": ratio,
@@ -702,6 +731,9 @@ def preview(conn: Connection, task_id: str, *, now: datetime | None = None) -> d
         "scope": d["scope"],
         "list_imported": pop.list_imported,
         "rounding": d["rounding"],
+        "risk_scheme": {"classes": classes_of(d), "unclassified": ratios.get(UNCLASSIFIED),
+                        "default_class": (d.get("risk_scheme") or {}).get("default_class")},
+        **_order_check(pop, ratios, d),
         "exclude_recent": pop.recent,
         "strata": strata,
         "excluded": pop.excluded,
@@ -712,3 +744,15 @@ def preview(conn: Connection, task_id: str, *, now: datetime | None = None) -> d
         },
         "computed_at": (now or datetime.now(timezone.utc)).strftime(_TIME_FORMAT),
     }
+
+
+def _order_check(pop: Population, ratios: dict[str, str], d: dict) -> dict:
+    """第四条 差异化监管: pairs of classes the rounding checks in the wrong order (a lower-risk class
+    at a higher rate), and the ``ordered`` allocation that keeps the nominal total and the order."""
+    sizes = {c: len(pop.strata[c]) for c in ratios}
+    inverted = rate_inversions(sizes, pop.takes, classes_of(d))
+    alternative = None
+    if inverted and d["rounding"] != "ordered":
+        takes = stratum_takes(sizes, ratios, "ordered", classes_of(d))
+        alternative = {"rounding": "ordered", "takes": takes, "take": sum(takes.values())}
+    return {"rate_inversions": [{"lower": lo, "higher": hi} for lo, hi in inverted], "ordered_alternative": alternative}
