@@ -58,23 +58,64 @@ def error(message: str, problems: Sequence[Problem] = (), limit: int = 30) -> No
 
 Column = tuple[str, str, str]  # (key, Chinese header, English header)
 
+# A cell that is one token (a code, an id, a number, a time) is never broken across lines: a USCC
+# split in two cannot be read back or searched for. Text columns fold instead, never narrower than
+# TEXT_FLOOR cells; when even that does not fit, the rightmost columns are left out (named on stderr).
+TEXT_FLOOR = 8
+_TOKEN = None
+
 
 def table(rows: Iterable[dict], columns: Sequence[Column], title: str | None = None) -> None:
+    from rich.cells import cell_len
     from rich.table import Table
 
+    console = out_console()
+    columns = list(columns)
+    cells = [[_cell(row.get(key), key) for key, _, _ in columns] for row in rows]
+    header = [cell_len(t(zh, en)) for _, zh, en in columns]
+    longest = [max([cell_len(line[i]) for line in cells] or [0]) for i in range(len(columns))]
+    whole = [all(_is_token(line[i]) for line in cells) for i in range(len(columns))]
+    # A header may fold (to 4 cells: two Chinese characters a line); a token never does.
+    natural = [max(longest[i], min(header[i], 4)) if whole[i] else max(longest[i], header[i], 1) for i in range(len(columns))]
+    least = [natural[i] if whole[i] else min(max(longest[i], min(header[i], 4)), TEXT_FLOOR) for i in range(len(columns))]
+    shown = list(range(len(columns)))
+    while len(shown) > 1 and sum(least[i] + 3 for i in shown) + 1 > console.width:
+        shown.pop()  # columns come in order of importance: the key first
+    widths = {i: max(natural[i], 1) for i in shown}
+    excess = sum(widths[i] + 3 for i in shown) + 1 - console.width
+    while excess > 0:  # narrow the widest text column, one cell at a time, never below its floor
+        wide = max((i for i in shown if widths[i] > least[i]), key=lambda i: widths[i], default=None)
+        if wide is None:
+            break
+        widths[wide] -= 1
+        excess -= 1
     grid = Table(title=title, show_lines=False, header_style="bold")
-    for i, (_, zh, en) in enumerate(columns):
-        grid.add_column(t(zh, en), overflow="fold", no_wrap=(i == 0))  # keys (codes) stay whole
-    for row in rows:
-        grid.add_row(*[_cell(row.get(key)) for key, _, _ in columns])
-    out_console().print(grid)
+    for i in shown:
+        _, zh, en = columns[i]
+        grid.add_column(t(zh, en), overflow="fold", width=widths[i])
+    for line in cells:
+        grid.add_row(*[line[i] for i in shown])
+    console.print(grid)
+    if len(shown) < len(columns):
+        left_out = "、".join(t(zh, en) for _, zh, en in columns[len(shown):])
+        info(t(f"（终端宽 {console.width} 列，未显示：{left_out}；加宽终端或用 --json 查看全部）",
+               f"(terminal is {console.width} columns wide; not shown: {left_out}; widen it or use --json)"))
 
 
 def record(data: dict, labels: Sequence[Column]) -> None:
-    """One object as aligned "label: value" lines."""
-    width = max(len(t(zh, en)) for _, zh, en in labels)
+    """One object as aligned "label  value" lines, aligned by display width (a Chinese
+    character takes two columns); long values wrap under themselves."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     for key, zh, en in labels:
-        out_console().print(f"{t(zh, en):<{width}}  {_cell(data.get(key))}", markup=False)
+        grid.add_row(t(zh, en), _cell(data.get(key), key))
+    console = out_console()
+    with console.capture() as captured:
+        console.print(grid)
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
 
 
 def summary(data: dict, labels: Sequence[Column]) -> None:
@@ -88,7 +129,19 @@ def canonical_short(payload: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _cell(value: Any) -> str:
+# Stored values that are identifiers in the store, shown in words (English with --lang en).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "state": {"locked": ("已锁定", "locked"), "committed": ("已承诺，未抽取", "committed, not drawn"), "void": ("已作废", "void")},
+    "rounding": {"ceil_min1": ("向上取整，非空时至少 1", "round up, at least 1 when non-empty"),
+                 "floor": ("向下取整", "round down"), "round_half_up": ("四舍五入", "round half up")},
+    "scope": {"imported_list": ("发起部门导入的名单", "imported list"), "directory": ("名录库", "directory")},
+}
+SEED_SOURCES = {"department": ("部门秘密", "department secret"), "dice": ("掷骰", "dice"), "beacon": ("公共信标", "beacon")}
+
+
+def _cell(value: Any, key: str = "") -> str:
+    from shuangsuiji.i18n import local_time
+
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -97,4 +150,35 @@ def _cell(value: Any) -> str:
         return "、".join(str(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False) if value else ""
+    if isinstance(value, str):
+        if value in VALUE_LABELS.get(key, {}):
+            return t(*VALUE_LABELS[key][value])
+        if key == "seed":
+            return seed_text(value)
+        return local_time(value)
     return str(value)
+
+
+def seed_text(seed: str) -> str:
+    """A seed combined from committed sources (canonical JSON of [kind, label, value] parts) as
+    words; any other seed (dice digits, --seed text, CSPRNG hex) as it is."""
+    try:
+        parts = json.loads(seed)
+    except ValueError:
+        return seed
+    if not (isinstance(parts, list) and parts and all(isinstance(p, list) and len(p) == 3 for p in parts)):
+        return seed
+    return t("；", "; ").join(
+        f"{t(*SEED_SOURCES.get(kind, (kind, kind)))} {label}{t('：', ': ')}{value}" for kind, label, value in parts
+    )
+
+
+def _is_token(text: str) -> bool:
+    """One unbreakable token: printable ASCII without spaces (codes, ids, numbers, hashes up to
+    32 characters), or a local time ``YYYY-MM-DD HH:MM:SS``."""
+    global _TOKEN
+    import re
+
+    if _TOKEN is None:
+        _TOKEN = re.compile(r"[!-~]{0,32}|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+    return bool(_TOKEN.fullmatch(text))

@@ -119,8 +119,8 @@ def list_(as_json: Json = False) -> None:
         row["state"] = t("已公布", "published") if row["status"] == "published" else t("草稿", "draft")
     output.table(rows, [("year", "年度", "year"), ("version", "版本", "version"), ("title", "名称", "title"),
                         ("checklist_version", "清单版本", "checklist"), ("tasks", "任务数", "tasks"),
-                        ("state", "状态", "status"), ("imported_at", "导入时间(UTC)", "imported (UTC)"),
-                        ("published_at", "公布时间(UTC)", "published (UTC)"), ("operator", "操作人", "operator")])
+                        ("state", "状态", "status"), ("imported_at", "导入时间", "imported"),
+                        ("published_at", "公布时间", "published"), ("operator", "操作人", "operator")])
 
 
 @app.command("show", help=t("显示某年度计划（默认最新版本）及其任务", "Show a year's plan (default: the latest version) and its tasks"))
@@ -135,9 +135,9 @@ def show(year: Year, version: VersionOpt = None, as_json: Json = False) -> None:
     data["state"] = t("已公布", "published") if data["status"] == "published" else t("草稿", "draft")
     output.record(data, [("year", "年度", "year"), ("version", "版本", "version"), ("title", "名称", "title"),
                          ("checklist_version", "联合清单版本", "checklist version"), ("state", "状态", "status"),
-                         ("published_on", "公布日期", "published on"), ("published_at", "冻结时间(UTC)", "frozen at (UTC)"),
+                         ("published_on", "公布日期", "published on"), ("published_at", "冻结时间", "frozen at"),
                          ("source_file", "来源文件", "source file"), ("sha256", "SHA-256", "SHA-256"),
-                         ("imported_at", "导入时间(UTC)", "imported (UTC)"), ("operator", "操作人", "operator")])
+                         ("imported_at", "导入时间", "imported"), ("operator", "操作人", "operator")])
     rows = []
     for task in data["tasks"]:
         scope = task["scope"]
