@@ -182,3 +182,152 @@ def _is_token(text: str) -> bool:
     if _TOKEN is None:
         _TOKEN = re.compile(r"[!-~]{0,32}|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
     return bool(_TOKEN.fullmatch(text))
+
+
+# ---------------------------------------------------------------- Click's own texts: help and usage errors
+#
+# Typer (0.29) vendors Click, whose texts are English f-strings, not gettext messages. So help
+# pages go through our formatter (Context.formatter_class, Click's documented hook), which
+# translates headings and the help option's text and wraps by display width; usage errors come
+# here from cli.main (standalone_mode off) and are translated pattern by pattern.
+
+CLICK_ZH = {
+    "Usage: ": "用法：",
+    "Arguments": "参数",
+    "Options": "选项",
+    "Commands": "命令",
+    "Show this message and exit.": "显示此帮助并退出。",
+    "[required]": "[必填]",
+    "default: ": "默认：",
+    "env var: ": "环境变量：",
+    "Install completion for the current shell.": "为当前 shell 安装命令补全。",
+    "Show completion for the current shell, to copy it or customize the installation.":
+        "显示当前 shell 的补全脚本，供复制或自定义安装。",
+}
+USAGE_ERRORS_ZH = [  # (pattern of Click's English message, Chinese)
+    (r"No such option: (\S+)", r"没有此选项：\1"),
+    (r"No such command '(.+?)'\.", r"没有此命令：\1。"),
+    (r" ?Did you mean (.+?)\?", r"是否想输入 \1？"),
+    (r"\(Possible options: (.+)\)", r"（可能的选项：\1）"),
+    (r"Missing argument '(.+?)'\.", r"缺少参数 \1。"),
+    (r"Missing option '(.+?)'\.", r"缺少选项 \1。"),
+    (r"Missing parameter: (\S+)", r"缺少参数 \1"),
+    (r"Missing command\.", "缺少命令。"),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((.+)\)", r"多余的参数：\1"),
+    (r"Option '(.+?)' requires an argument\.", r"选项 \1 需要一个值。"),
+    (r"Option '(.+?)' requires (\d+) arguments\.", r"选项 \1 需要 \2 个值。"),
+    (r"Option '(.+?)' does not take a value\.", r"选项 \1 不接受值。"),
+    (r"Argument '(.+?)' takes (\d+) values\.", r"参数 \1 需要 \2 个值。"),
+    (r"Invalid value for '?(.+?)'?: ", r"\1 的值无效："),
+    (r"Invalid value: ", "值无效："),
+    (r"Input should be a valid integer.*", "应为整数"),
+    (r"Input should be a valid number.*", "应为数字"),
+    (r"Input should be a valid date.*", "应为日期（YYYY-MM-DD）"),
+    (r"Input should be a valid boolean.*", "应为 true 或 false"),
+    (r"Value '(.*?)' is not a valid (\S+?)\.", r"“\1”不是有效的 \2。"),
+    (r"Choose from:", "可选值："),
+]
+
+
+def click_text(text: str) -> str:
+    """Click's fixed English text in the interface language."""
+    if t("zh", "en") == "en":
+        return text
+    for en, zh in CLICK_ZH.items():
+        text = text.replace(en, zh)
+    return text
+
+
+def usage_error_text(message: str) -> str:
+    """A usage error's message from Click, in the interface language."""
+    import re
+
+    if t("zh", "en") == "en":
+        return message
+    for pattern, zh in USAGE_ERRORS_ZH:
+        message = re.sub(pattern, zh, message)
+    return message
+
+
+def usage_error(exc) -> int:
+    """Print a Click usage error (usage line, hint, message) to stderr; its exit code (2)."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a group called alone: its help, as Click does
+        sys.stderr.write(exc.format_message() + "\n")
+        return exc.exit_code
+    lines = []
+    if ctx is not None:
+        lines.append(ctx.get_usage())
+        if ctx.command.get_help_option(ctx) is not None:
+            lines.append(t(f"运行 {ctx.command_path} {ctx.help_option_names[0]} 查看帮助。",
+                           f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help."))
+        lines.append("")
+    sys.stderr.write("\n".join(lines) + "\n")
+    error(usage_error_text(exc.format_message()))
+    return exc.exit_code
+
+
+NO_LINE_START = set("，。、；：？！）》」』”’")  # Chinese punctuation that never begins a line (it hangs instead)
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """Greedy wrap by display width: ASCII words stay whole, Chinese breaks between characters."""
+    import re
+
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for piece in re.findall(r"[!-~]+|\s+|.", paragraph):
+            if cell_len(line) + cell_len(piece) > width and line.strip() and piece not in NO_LINE_START:
+                lines.append(line.rstrip())
+                line = "" if piece.isspace() else piece
+            else:
+                line += piece
+        lines.append(line.rstrip())
+    return lines
+
+
+def install_help_formatter() -> None:
+    """Use our formatter for every help page and usage line (Click's Context.formatter_class)."""
+    import typer
+
+    base = next(c for c in typer.Context.__mro__ if "formatter_class" in vars(c))
+    if getattr(base.formatter_class, "ours", False):
+        return
+
+    class HelpFormatter(base.formatter_class):
+        ours = True
+
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, click_text("Usage: ") if prefix is None else prefix)
+
+        def write_heading(self, heading: str) -> None:
+            self.write(f"{'':>{self.current_indent}}{click_text(heading)}{t('：', ':')}\n")
+
+        def write_text(self, text: str) -> None:
+            indent = " " * self.current_indent
+            for line in wrap_cells(text.replace("\b\n", ""), max(self.width - self.current_indent, 20)):
+                self.write(f"{indent}{line}\n" if line else "\n")
+
+        def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+            from rich.cells import cell_len
+
+            rows = [(first, click_text(second)) for first, second in rows]
+            first_col = min(max((cell_len(first) for first, _ in rows), default=0), col_max) + col_spacing
+            for first, second in rows:
+                self.write(f"{'':>{self.current_indent}}{first}")
+                if not second:
+                    self.write("\n")
+                    continue
+                if cell_len(first) <= first_col - col_spacing:
+                    self.write(" " * (first_col - cell_len(first)))
+                else:
+                    self.write("\n" + " " * (first_col + self.current_indent))
+                lines = wrap_cells(second, max(self.width - first_col - self.current_indent, 20))
+                self.write(lines[0] + "\n")
+                for line in lines[1:]:
+                    self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+    base.formatter_class = HelpFormatter
