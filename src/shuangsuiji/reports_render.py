@@ -421,8 +421,13 @@ def _xlsx_value(value: Any, kind: str) -> Any:
 
 # ---------------------------------------------------------------- HTML and its charts
 
+# Chinese fonts of every desktop, then the common Linux ones (a server needs one of them installed to
+# print or screenshot a report: fonts-noto-cjk on Debian/Ubuntu, see docs/reports.md).
+FONT_STACK = ('"PingFang SC","Hiragino Sans GB","Microsoft YaHei","微软雅黑","Noto Sans CJK SC","Noto Sans SC",'
+              '"Source Han Sans SC","Source Han Sans CN","WenQuanYi Micro Hei","WenQuanYi Zen Hei","Droid Sans Fallback",'
+              '"SimHei","SimSun",sans-serif')
 CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px auto;
+body{font-family:""" + FONT_STACK + """;margin:24px auto;
 max-width:1100px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .meta{color:#666;font-size:12px;word-break:break-all}
