@@ -8,7 +8,7 @@ ids (task 2026-07, draw 2026-07-D1, department SCJG).
 from __future__ import annotations
 
 EXAMPLES: dict[str, list[str]] = {
-    "init": ["shuangsuiji --db lianzhou.db init"],
+    "init": ["shuangsuiji init", "SHUANGSUIJI_DB=postgresql://spotcheck@db.example/lianzhou shuangsuiji init"],
     "verify": ["shuangsuiji verify bundle-2026-07-D1.json"],
     "publish": ["shuangsuiji publish 2026-07-D1 --dept SCJG -o 公示-SCJG.xlsx"],
     "demo": ["shuangsuiji demo --dir 演示"],

@@ -267,7 +267,7 @@ def usage_error(exc) -> int:
     return exc.exit_code
 
 
-NO_LINE_START = set("，。、；：？！）》」』”’")  # Chinese punctuation that never begins a line (it hangs instead)
+NO_LINE_START = set("，。、；：？！）》」』”’")  # Chinese punctuation that never begins a line
 
 
 def wrap_cells(text: str, width: int) -> list[str]:
@@ -280,9 +280,12 @@ def wrap_cells(text: str, width: int) -> list[str]:
     for paragraph in text.split("\n"):
         line = ""
         for piece in re.findall(r"[!-~]+|\s+|.", paragraph):
-            if cell_len(line) + cell_len(piece) > width and line.strip() and piece not in NO_LINE_START:
+            if cell_len(line) + cell_len(piece) > width and line.strip():
+                carried = ""
+                if piece in NO_LINE_START and len(line.rstrip()) > 1:  # the mark takes the character before it along
+                    line, carried = line.rstrip()[:-1], line.rstrip()[-1]
                 lines.append(line.rstrip())
-                line = "" if piece.isspace() else piece
+                line = carried + ("" if piece.isspace() else piece)
             else:
                 line += piece
         lines.append(line.rstrip())
