@@ -66,3 +66,36 @@ def test_only_commands_that_have_dry_run_are_said_to(tmp_path):
            if any("--dry-run" in getattr(p, "opts", []) for p in cmd.params)}
     for name in re.findall(r"`([a-z -]+)`", claimed):
         assert any(h == name or h.startswith(name + " ") for h in has), name
+
+
+def test_every_option_the_docs_use_exists_on_its_command():
+    """Each `shuangsuiji …` line of README.md and docs/*.md names a real command and only its options."""
+    import re
+
+    import typer
+
+    from shuangsuiji.cli.main import app
+
+    root = typer.main.get_command(app)
+    root_opts = {o for p in root.params for o in getattr(p, "opts", [])}
+    problems, checked = [], 0
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = doc.read_text(encoding="utf-8").split("<!-- BEGIN GENERATED")[0]
+        for m in re.finditer(r"(?m)(?:^|`|\$ |&& |\| )shuangsuiji((?: [^`\n#|;&]*)?)", text):
+            words, cmd, i = m.group(1).split(), root, 0
+            while i < len(words):
+                if words[i] in root_opts:
+                    i += 2 if words[i] in ("--db", "--operator", "--lang") else 1
+                elif words[i] in (getattr(cmd, "commands", None) or {}):
+                    cmd, i = cmd.commands[words[i]], i + 1
+                else:
+                    break
+            if cmd is root:
+                continue
+            if getattr(cmd, "commands", None) and "create" in cmd.commands:  # `archive DRAW …`
+                cmd = cmd.commands["create"]
+            checked += 1
+            opts = {o for p in cmd.params for o in getattr(p, "opts", [])} | {"--help", "-h"} | root_opts
+            problems += [(doc.name, m.group(0).strip(), w) for w in words[i:]
+                         if re.fullmatch(r"--?[a-zA-Z][\w-]*(=.*)?", w) and w.split("=")[0] not in opts]
+    assert checked > 80 and problems == []
