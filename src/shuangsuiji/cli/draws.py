@@ -97,7 +97,8 @@ def run(
     if as_json:
         output.emit_json(result)
         return
-    output.info(t(f"已抽取并锁定 {result['draw']}（种子 {result['seed']}）", f"Drawn and locked {result['draw']} (seed {result['seed']})"))
+    seed = output.seed_text(result["seed"])
+    output.info(t(f"已抽取并锁定 {result['draw']}（种子 {seed}）", f"Drawn and locked {result['draw']} (seed {seed})"))
     output.table(result["strata"], STRATA)
     output.info(t(f"查看名单：shuangsuiji draws show {result['draw']}", f"See the list: shuangsuiji draws show {result['draw']}"))
 
