@@ -68,3 +68,22 @@ mutate recent-window-stops-at-the-year src/shuangsuiji/services/tasks.py \
   'text("SELECT id, definition FROM task WHERE id != :id ORDER BY id"), {"id": task["id"]}' \
   'text("SELECT id, definition FROM task WHERE year = :y AND id != :id ORDER BY id"), {"y": d["year"], "id": task["id"]}' \
   tests/test_tasks.py -k crosses
+mutate codes-broken-in-tables src/shuangsuiji/cli/output.py \
+  '[!-~]{0,32}' '[!-~]{0,3}' \
+  tests/test_cli_output.py -k "80_columns"
+mutate tables-overflow-the-terminal src/shuangsuiji/cli/output.py \
+  '    while len(shown) > 1 and sum(least[i] + 3 for i in shown) + 1 > console.width:' '    while False:' \
+  tests/test_cli_output.py -k "narrow or 80_columns"
+mutate times-in-utc src/shuangsuiji/i18n.py \
+  '    if not isinstance(value, str) or not _UTC_STAMP.fullmatch(value):' '    if True:' \
+  tests/test_cli_output.py -k "local_time or 80_columns"
+mutate click-errors-in-english src/shuangsuiji/cli/output.py \
+  '        message = re.sub(pattern, zh, message)' '        pass' \
+  tests/test_cli_output.py -k click_texts
+mutate help-wrapped-by-characters src/shuangsuiji/cli/output.py \
+  '            if cell_len(line) + cell_len(piece) > width and line.strip():' \
+  '            if len(line) + len(piece) > width and line.strip():' \
+  tests/test_cli_output.py -k "help_line or wrap_cells"
+mutate stale-cli-reference-accepted src/shuangsuiji/cli/reference.py \
+  '        if new != current:' '        if False:' \
+  tests/test_cli_reference.py

@@ -472,3 +472,53 @@ def test_every_shown_percentage_rounds_half_up_once_from_the_exact_rate():
     assert reports_render.percent(rate(1, 7)) == reports_render.display(rate(1, 7), "rate") == "14.3%"
     assert reports_render.percent(rate(8, 21)) == "38.1%" and reports_render.percent(rate(1, 16)) == "6.3%"
     assert reports_render.percent(None) == ""
+GLYPHS = "联合抽查报告"  # six distinct Chinese characters
+UNASSIGNED = "\u0378\u0379"  # no font has these: they render as the same missing-glyph box (tofu)
+
+
+def screenshot_cells(text: str, tmp_path: Path, font_family: str) -> list[bytes]:
+    """Chromium's pixels of each character, drawn alone in an 80×80 cell in ``font_family``."""
+    from PIL import Image
+
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install -y chromium)")
+    cells = "".join(f'<div style="position:absolute;left:{80 * i}px;top:0;width:80px;height:80px;font-size:60px;'
+                    f'line-height:80px;text-align:center">{html_escape(ch)}</div>' for i, ch in enumerate(text))
+    page = tmp_path / "glyphs.html"
+    page.write_text(f'<!doctype html><meta charset="utf-8"><style>body{{margin:0;background:#fff;color:#000;'
+                    f'font-family:{font_family}}}</style>{cells}', encoding="utf-8")
+    shot, profile = tmp_path / "glyphs.png", tmp_path / "chromium-profile"
+    proc = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+         "--force-device-scale-factor=1", f"--window-size={80 * len(text)},80", f"--screenshot={shot}", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )
+    shutil.rmtree(profile, ignore_errors=True)
+    assert proc.returncode == 0 and shot.exists(), proc.stderr[-2000:]
+    image = Image.open(shot).convert("L")
+    return [image.crop((80 * i, 0, 80 * i + 80, 80)).tobytes() for i in range(len(text))]
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_report_fonts_render_real_chinese_glyphs_not_tofu(tmp_path):
+    """The reports' font stack finds a Chinese font here: six distinct characters give six distinct,
+    non-blank glyph images — while characters no font has all draw the same box, which is what a
+    machine without Chinese fonts would show for every character (the test's own control)."""
+    from shuangsuiji.reports_render import CSS, FONT_STACK
+
+    assert f"font-family:{FONT_STACK}" in CSS
+    for family in ("PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei"):  # macOS, Windows, Linux
+        assert f'"{family}"' in FONT_STACK
+    glyphs = screenshot_cells(GLYPHS + UNASSIGNED, tmp_path, FONT_STACK)
+    blank = bytes([255]) * (80 * 80)
+    chinese, control = glyphs[: len(GLYPHS)], glyphs[len(GLYPHS):]
+    assert all(g != blank for g in chinese), "a Chinese character rendered as nothing"
+    assert len(set(chinese)) == len(GLYPHS), "distinct characters drew the same image: tofu (install fonts-noto-cjk)"
+    assert control[0] == control[1], "the control: two characters without a glyph should draw the same box"
+    assert sum(b < 128 for b in chinese[0]) > 200  # a real glyph has ink: 联 has many dark pixels

@@ -45,3 +45,48 @@ def set_lang(lang: str) -> None:
 def t(zh: str, en: str) -> str:
     """The text in the interface language."""
     return en if LANG == "en" else zh
+
+
+# ---------------------------------------------------------------- local time
+
+DEFAULT_TZ = "Asia/Shanghai"
+_UTC_STAMP = None
+
+
+def time_zone_name(environ: dict[str, str] | None = None) -> str:
+    """SHUANGSUIJI_TZ (an IANA name such as Asia/Urumqi or UTC), else Asia/Shanghai (北京时间)."""
+    env = os.environ if environ is None else environ
+    return env.get("SHUANGSUIJI_TZ") or DEFAULT_TZ
+
+
+def time_zone(environ: dict[str, str] | None = None):
+    """The display zone. Stores, bundles and the audit log keep UTC; only what people read is local.
+
+    An unknown name is a user mistake, reported as such (zoneinfo needs the `tzdata` package where
+    the system has no time-zone database, e.g. Windows: it is a dependency)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from shuangsuiji.errors import ExitCode, UserError
+
+    name = time_zone_name(environ)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"SHUANGSUIJI_TZ={name} 不是已知的时区（例如 Asia/Shanghai、UTC）",
+                        f"SHUANGSUIJI_TZ={name} is not a known time zone (e.g. Asia/Shanghai, UTC)",
+                        code=ExitCode.USAGE) from None
+
+
+def local_time(value: str) -> str:
+    """A stored UTC timestamp (``2026-12-04T16:03:38.276110Z``) as local time to the second
+    (``2026-12-05 00:03:38``); any other text is returned unchanged."""
+    global _UTC_STAMP
+    import re
+    from datetime import datetime, timezone
+
+    if _UTC_STAMP is None:
+        _UTC_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)")
+    if not isinstance(value, str) or not _UTC_STAMP.fullmatch(value):
+        return value
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return moment.astimezone(time_zone()).strftime("%Y-%m-%d %H:%M:%S")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shuangsuiji.domain import numbers
-from shuangsuiji.i18n import t
+from shuangsuiji.i18n import local_time, t
 
 FORMATS = ("json", "csv", "xlsx", "html")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -33,7 +33,7 @@ class Col:
     key: str  # a key of the row, or a dotted path into the report for the overview
     zh: str
     en: str
-    kind: str = "text"  # text | int | rate | bool | list | window | and the enumerations in LABELS
+    kind: str = "text"  # text | int | rate | bool | list | window | time | and the enumerations in LABELS
     zh_key: str | None = None  # read this key instead when the interface is Chinese
 
     @property
@@ -110,7 +110,7 @@ TASK = Layout(
         _C("draw", "抽取编号", "draw"), _C("task", "任务编号", "task"), _C("task_name", "任务名称", "task name"),
         _C("year", "年度", "year"), _C("special", "专项检查（第十七条）", "special check (第十七条)", "bool"),
         _C("initiating_name", "发起部门", "initiating department"), _C("cooperating", "配合部门", "cooperating", "list"),
-        _C("window", "实施时间", "window", "window"), _C("locked_at", "锁定时间(UTC)", "locked at (UTC)"),
+        _C("window", "实施时间", "window", "window"), _C("locked_at", "锁定时间", "locked at", "time"),
         _C("summary.status", "进度", "status", "task_status"),
         _C("summary.entities_drawn", "抽中检查对象", "entities drawn", "int"),
         _C("summary.entities_inspected", "已检查（至少一项有结果）", "inspected (any result)", "int"),
@@ -149,13 +149,13 @@ TASK = Layout(
             DEPT, _C("uscc", "统一社会信用代码", "code"), _C("name", "名称", "name"), ITEM, ITEM_NAME)),
         Section("redraws", "作废的抽取（重抽）及理由", "Voided draws (re-draws) and reasons", (
             _C("draw", "抽取编号", "draw"), _C("attempt", "次序", "attempt", "int"),
-            _C("was_locked", "作废前已锁定", "locked before void", "bool"), _C("created_at", "创建(UTC)", "created (UTC)"),
-            _C("voided_at", "作废(UTC)", "voided (UTC)"), _C("reason", "作废理由", "reason"), _C("operator", "操作人", "operator"))),
+            _C("was_locked", "作废前已锁定", "locked before void", "bool"), _C("created_at", "创建时间", "created", "time"),
+            _C("voided_at", "作废时间", "voided", "time"), _C("reason", "作废理由", "reason"), _C("operator", "操作人", "operator"))),
         Section("replacements", "执法人员更换及理由（第十一条）", "Officer replacements and reasons (第十一条)", (
             _C("seq", "序号", "seq", "int"), _C("officer", "被更换人员", "officer"), _C("officer_name", "姓名", "name"),
             DEPT, _C("reason", "理由", "reason", "replacement_reason"), _C("note", "说明", "note"),
             _C("entity", "仅限检查对象", "only entity"), _C("successors", "接替人员", "successors", "list"),
-            _C("successor_names", "接替人员姓名", "successor names", "list"), _C("replaced_at", "时间(UTC)", "when (UTC)"),
+            _C("successor_names", "接替人员姓名", "successor names", "list"), _C("replaced_at", "时间", "when", "time"),
             _C("operator", "操作人", "operator"))),
         Section("followups_by_status", "后续处置（第十六条）", "Follow-ups (第十六条)", (
             _C("status", "状态", "status", "followup_status"), _C("count", "数量", "count", "int"))),
@@ -300,6 +300,8 @@ def display(value: Any, kind: str) -> str:
         return percent(value)
     if kind == "bool" or isinstance(value, bool):
         return t("是", "yes") if value else t("否", "no")
+    if kind == "time":  # stored in UTC; people read local time (SHUANGSUIJI_TZ, default Asia/Shanghai)
+        return local_time(value)
     if kind == "window" and isinstance(value, dict):
         return f"{value.get('start')} ~ {value.get('end')}"
     if isinstance(value, (list, tuple)):
@@ -420,8 +422,13 @@ def _xlsx_value(value: Any, kind: str) -> Any:
 
 # ---------------------------------------------------------------- HTML and its charts
 
+# Chinese fonts of every desktop, then the common Linux ones (a server needs one of them installed to
+# print or screenshot a report: fonts-noto-cjk on Debian/Ubuntu, see docs/reports.md).
+FONT_STACK = ('"PingFang SC","Hiragino Sans GB","Microsoft YaHei","微软雅黑","Noto Sans CJK SC","Noto Sans SC",'
+              '"Source Han Sans SC","Source Han Sans CN","WenQuanYi Micro Hei","WenQuanYi Zen Hei","Droid Sans Fallback",'
+              '"SimHei","SimSun",sans-serif')
 CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif;margin:24px auto;
+body{font-family:""" + FONT_STACK + """;margin:24px auto;
 max-width:1100px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .meta{color:#666;font-size:12px;word-break:break-all}

@@ -69,6 +69,7 @@ class _ArchiveGroup(TyperGroup):
         formatter.write_text(t("退出码：0 成功；1 错误（无存储、非 zip 文件、目标已存在）；3 核对发现问题；4 存储忙。详见 docs/archive.md。",
                                "Exit codes: 0 ok; 1 error (no store, not a zip, target exists); 3 verification found "
                                "problems; 4 store busy. See docs/archive.md."))
+        self.format_epilog(ctx, formatter)
 
 
 app = typer.Typer(cls=_ArchiveGroup, help=HELP, short_help=SHORT_HELP, no_args_is_help=True)

@@ -31,7 +31,7 @@ def log(
     for row in rows:
         row["short_hash"] = row["hash"][:16]
         row["summary"] = output.canonical_short(row["payload"])
-    output.table(rows, [("seq", "序号", "seq"), ("ts", "时间(UTC)", "time (UTC)"), ("operator", "操作人", "operator"),
+    output.table(rows, [("seq", "序号", "seq"), ("ts", "时间", "time"), ("operator", "操作人", "operator"),
                         ("command", "命令", "command"), ("summary", "内容", "payload"), ("short_hash", "哈希", "hash")])
 
 

@@ -105,7 +105,7 @@ def list_(as_json: Json = False) -> None:
         return
     output.table(rows, [("version", "版本", "version"), ("title", "名称", "title"), ("issued_on", "印发日期", "issued"),
                         ("entries", "条目", "entries"), ("items", "事项", "items"), ("latest", "最新", "latest"),
-                        ("plans", "计划数", "plans"), ("imported_at", "导入时间(UTC)", "imported (UTC)"),
+                        ("plans", "计划数", "plans"), ("imported_at", "导入时间", "imported"),
                         ("operator", "操作人", "operator")])
 
 
@@ -129,7 +129,7 @@ def show(
         output.record(data, [("version", "版本", "version"), ("title", "名称", "title"), ("issued_by", "制定", "issued by"),
                              ("issued_on", "印发日期", "issued on"), ("based_on", "依据", "based on"),
                              ("source_file", "来源文件", "source file"), ("sha256", "SHA-256", "SHA-256"),
-                             ("imported_at", "导入时间(UTC)", "imported (UTC)"), ("operator", "操作人", "operator")])
+                             ("imported_at", "导入时间", "imported"), ("operator", "操作人", "operator")])
         rows = [{**e, "item_count": len(e["items"]), "local": e["local_addition"] is not None} for e in data["entries"]]
         output.table(rows, ENTRY_COLUMNS, title=t("条目", "Entries"))
     elif data["kind"] == "entry":

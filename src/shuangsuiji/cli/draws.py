@@ -97,7 +97,8 @@ def run(
     if as_json:
         output.emit_json(result)
         return
-    output.info(t(f"已抽取并锁定 {result['draw']}（种子 {result['seed']}）", f"Drawn and locked {result['draw']} (seed {result['seed']})"))
+    seed = output.seed_text(result["seed"])
+    output.info(t(f"已抽取并锁定 {result['draw']}（种子 {seed}）", f"Drawn and locked {result['draw']} (seed {seed})"))
     output.table(result["strata"], STRATA)
     output.info(t(f"查看名单：shuangsuiji draws show {result['draw']}", f"See the list: shuangsuiji draws show {result['draw']}"))
 
@@ -192,7 +193,7 @@ def inspectors(draw: DrawArg, as_json: Json = False) -> None:
 def replace(
     draw: DrawArg,
     officer: Annotated[str, typer.Option("--officer", help=t("被更换者的执法证号", "certificate of the officer leaving"), show_default=False)],
-    reason: Annotated[str, typer.Option("--reason", help="岗位调整|工作|健康|回避|其他", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help=t("岗位调整|工作|健康|回避|其他（或 post_change|work|health|conflict|other）", "post_change|work|health|conflict|other (or 岗位调整|工作|健康|回避|其他)"), show_default=False)],
     entity: Annotated[Optional[str], typer.Option("--entity", help=t("只在此检查对象的小组中更换", "only in this entity's team"))] = None,
     note: Annotated[str, typer.Option("--note", help=t("说明", "note"))] = "",
     as_json: Json = False,

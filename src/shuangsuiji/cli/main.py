@@ -21,7 +21,7 @@ app = typer.Typer(
         "publication — every draw re-verifiable.",
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -112,6 +112,15 @@ def _register() -> None:
 
 
 _register()
+from shuangsuiji.cli import examples as _examples  # noqa: E402
+
+_examples.attach(app)
+from shuangsuiji.cli import output as _output  # noqa: E402  (cheap: rich is imported only when printing)
+
+_output.install_help_formatter()
+
+
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,11 +128,16 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     wants_json = "--json" in args
     try:
-        # Typer's standalone mode handles --help, usage errors (exit 2) and typer.Exit itself.
-        app(args=args, prog_name="shuangsuiji")
-        return ExitCode.OK
+        # Not standalone: usage errors come here to be printed in the interface language.
+        result = app(args=args, prog_name="shuangsuiji", standalone_mode=False)
+        return result if isinstance(result, int) else ExitCode.OK
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (ExitCode.OK if exc.code is None else ExitCode.ERROR)
+    except typer.Abort:
+        from shuangsuiji.cli import output
+
+        output.error(t("已中止，未做任何更改。", "Aborted; nothing was changed."))
+        return ExitCode.ERROR
     except UserError as exc:
         from shuangsuiji.cli import output
 
@@ -133,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code
     except KeyboardInterrupt:
         return 130
+    except _ClickException as exc:  # a usage error found by Click: wrong option, missing argument, bad value
+        from shuangsuiji.cli import output
+
+        if wants_json and exc.exit_code == ExitCode.USAGE:
+            output.emit_json({"error": exc.format_message(), "exit_code": int(exc.exit_code), "problems": []})
+        return output.usage_error(exc)
     except Exception as exc:  # a bug, not a user mistake: short message unless --debug
         if context.settings.debug or "--debug" in args:
             raise

@@ -121,8 +121,8 @@ def list_(as_json: Json = False) -> None:
         row["state"] = t("已公布", "published") if row["status"] == "published" else t("草稿", "draft")
     output.table(rows, [("year", "年度", "year"), ("version", "版本", "version"), ("title", "名称", "title"),
                         ("checklist_version", "清单版本", "checklist"), ("tasks", "任务数", "tasks"),
-                        ("state", "状态", "status"), ("imported_at", "导入时间(UTC)", "imported (UTC)"),
-                        ("published_at", "公布时间(UTC)", "published (UTC)"), ("operator", "操作人", "operator")])
+                        ("state", "状态", "status"), ("imported_at", "导入时间", "imported"),
+                        ("published_at", "公布时间", "published"), ("operator", "操作人", "operator")])
 
 
 @app.command("show", help=t("显示某年度计划（默认最新版本）及其任务", "Show a year's plan (default: the latest version) and its tasks"))
@@ -139,9 +139,9 @@ def show(year: Year, version: VersionOpt = None, as_json: Json = False) -> None:
                          ("checklist_version", "联合清单版本", "checklist version"), ("state", "状态", "status"),
                          ("published_on", "公布日期（工具记录）", "published on (recorded)"),
                          ("claimed_published_on", "文件所写公布日期（仅为声称）", "published_on in the file (a claim)"),
-                         ("published_at", "冻结时间(UTC)", "frozen at (UTC)"),
+                         ("published_at", "冻结时间", "frozen at"),
                          ("source_file", "来源文件", "source file"), ("sha256", "SHA-256", "SHA-256"),
-                         ("imported_at", "导入时间(UTC)", "imported (UTC)"), ("operator", "操作人", "operator")])
+                         ("imported_at", "导入时间", "imported"), ("operator", "操作人", "operator")])
     if len(data["publications"]) > 1:  # 第七条: the original publication, then each amendment
         output.table(data["publications"], [("amendment", "修订次序（0 为首次公布）", "amendment (0: first)"),
                                              ("version", "版本", "version"), ("published_on", "公布日期", "published on")],

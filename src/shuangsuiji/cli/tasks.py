@@ -130,7 +130,7 @@ def list_(
     output.table(rows, [("id", "任务", "task"), ("name", "名称", "name"), ("source_text", "来源", "source"),
                         ("initiating", "发起", "lead"), ("cooperating", "配合", "cooperating"), ("scope", "范围", "scope"),
                         ("list_entities", "名单", "list"), ("special", "专项", "special"), ("window", "时间", "window"),
-                        ("created_at", "创建时间(UTC)", "created (UTC)")])
+                        ("created_at", "创建时间", "created")])
 
 
 @app.command("show", help=t("显示任务及其冻结的定义", "Show a task and its frozen definition"))
@@ -176,7 +176,7 @@ def show(task_id: TaskArg, as_json: Json = False) -> None:
                          ("where", "范围", "scope"), ("ratios", "抽查比例", "ratios"), ("rounding", "取整规则", "rounding"),
                          ("frequency", "频次", "frequency"), ("window", "实施时间", "window"), ("special", "专项", "special"),
                          ("targets", "针对任务", "targets"), ("exclude", "避免重复检查", "exclude recent"),
-                         ("sha256", "SHA-256", "SHA-256"), ("created_at", "创建时间(UTC)", "created (UTC)"),
+                         ("sha256", "SHA-256", "SHA-256"), ("created_at", "创建时间", "created"),
                          ("operator", "操作人", "operator")])
     output.table(d["items"], [("id", "编号", "id"), ("name", "检查事项", "check item"), ("department", "实施部门", "by"),
                               ("methods", "检查方式", "methods"), ("key_item", "重点", "key")], title=t("检查事项", "Check items"))
