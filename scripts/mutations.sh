@@ -41,3 +41,12 @@ mutate tickets-trusted src/shuangsuiji/domain/bundle.py \
 mutate log-update-allowed src/shuangsuiji/store/migrations.py \
   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" "BEGIN SELECT 1; END" \
   tests/test_audit.py tests/test_tamper.py
+mutate replace-ignores-officers-who-left src/shuangsuiji/services/draws.py \
+  'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(), frozenset(conflicts))' \
+  tests/test_team_changes.py -k replacement
+mutate replace-ignores-conflicts-declared-since src/shuangsuiji/services/draws.py \
+  'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(unavailable), frozenset())' \
+  tests/test_team_changes.py -k replacement
+mutate teams-tied-to-leaders src/shuangsuiji/domain/teams.py \
+  'if self.draw.algorithm == "teams/1" or len(tied) == 1:' 'if True:' \
+  tests/test_teams.py -k random

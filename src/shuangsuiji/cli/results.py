@@ -47,7 +47,11 @@ def template(
     except OSError as exc:
         raise UserError(f"无法写入 {out}：{exc.strerror}", f"Cannot write {out}: {exc.strerror}") from None
     result = {"draw": draw, "department": data["department"], "file": str(out), "rows": len(data["rows"]),
-              "entities": len({r["uscc"] for r in data["rows"]}), "items": [i["id"] for i in data["items"]]}
+              "entities": len({r["uscc"] for r in data["rows"]}), "items": [i["id"] for i in data["items"]],
+              "team_problems": data["team_problems"]}
+    from shuangsuiji.cli.draws import warn_team_problems
+
+    warn_team_problems(data["team_problems"])
     if as_json:
         output.emit_json(result)
     else:

@@ -109,6 +109,7 @@ def template(conn: Connection, draw_id: str, department: str) -> dict:
     return {
         "draw": draw_id, "task": ctx.task["id"], "task_name": ctx.task["name"], "department": department,
         "department_name": dept_name or department, "window": ctx.window, "items": items, "rows": rows,
+        "team_problems": draws.team_problems(conn, draw_id),
     }
 
 
