@@ -448,7 +448,7 @@ _FROZEN_7 = (("draw_team_rule", ""), ("draw_replacement_exclusion", ""), ("resul
 MIGRATIONS += (
     Migration(
         7,
-        "team algorithm per draw, what a replacement excluded, field evidence (第十一条, 第十八条)",
+        "team algorithm per draw, what a replacement excluded, split visits, field evidence (第十一条, 第十二条, 第十八条)",
         (
             # 第十一条: the tie-break rule the teams were drawn with; draws from before are teams/1.
             """CREATE TABLE draw_team_rule (
@@ -458,6 +458,8 @@ MIGRATIONS += (
             "INSERT INTO draw_team_rule (draw_id, algorithm) SELECT DISTINCT draw_id, 'teams/1' FROM draw_team",
             # 第十一条: the directory as a replacement saw it: officers no longer available (uscc '')
             # and conflicts declared after the draw (uscc set), so that the choice replays.
+            # 第十二条 一次性完成: why an entity's results carry another date than its visit.
+            "ALTER TABLE inspection_result ADD COLUMN split_reason TEXT",
             """CREATE TABLE draw_replacement_exclusion (
                 draw_id VARCHAR(80) NOT NULL,
                 seq INTEGER NOT NULL,

@@ -300,6 +300,7 @@ class InspectionResult(SQLModel, table=True):
     publish: int
     no_publish_reason: Optional[str] = None
     note: Optional[str] = None
+    split_reason: Optional[str] = None
     entered_at: str
     entered_by: str
     updated_at: str
