@@ -162,3 +162,9 @@ def test_status_shows_publication_due_dates_and_timeliness(draw, store, tmp_path
     monkeypatch.setenv(deadlines.ENV, "250")
     publication = store("results", "status", draw, "--json").json()["publication"]
     assert publication["working_days"] == 250 and {e["state"] for e in publication["entities"]} == {"on_time"}
+    summary = store("reports", "task", draw, "--json").json()["summary"]
+    assert (summary["publication_working_days"], summary["published_on_time"], summary["published_late"]) == (250, len(scjg), 0)
+    assert summary["publication_timeliness"] == 1.0
+    monkeypatch.delenv(deadlines.ENV)
+    summary = store("reports", "task", draw, "--json").json()["summary"]
+    assert (summary["published_on_time"], summary["published_late"], summary["publication_timeliness"]) == (0, len(scjg), 0.0)
