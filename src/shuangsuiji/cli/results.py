@@ -217,3 +217,50 @@ def history(
     output.table(rows, [("changed_at", "时间", "when"), ("uscc", "统一社会信用代码", "code"), ("item", "事项", "item"),
                         ("field", "字段", "field"), ("old_value", "原值", "from"), ("new_value", "新值", "to"),
                         ("operator", "操作人", "who"), ("audit_seq", "日志序号", "log seq")])
+
+
+@app.command("attach", help=t(
+    "为检查对象附加现场记录（照片、签字表扫描件、录音录像，第十八条）：按 SHA-256 存入存储，记入审计日志，随归档包保存",
+    "Attach field evidence to an entity's results (photos, scans of signed forms, audio, video; 第十八条): stored by "
+    "SHA-256 in the store, logged, carried into the archive"))
+def attach(
+    draw: DrawArg,
+    entity: Annotated[str, typer.Argument(help=t("统一社会信用代码", "unified social credit code"), show_default=False)],
+    files: Annotated[list[Path], typer.Argument(help=t("文件（jpg png pdf mp3 mp4 等）", "files (jpg png pdf mp3 mp4 …)"), show_default=False)],
+    note: Annotated[str, typer.Option("--note", help=t("说明", "note"))] = "",
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import evidence
+
+    with context.writing(dry_run) as conn:
+        result = evidence.attach(conn, draw, entity, files, operator=context.settings.who(), note=note)
+    if as_json:
+        output.emit_json({**result, "dry_run": dry_run})
+        return
+    for item in result["attached"]:
+        output.info(t(f"已附加 {item['name']}（{item['size']} 字节，SHA-256 {item['sha256']}）",
+                      f"attached {item['name']} ({item['size']} bytes, SHA-256 {item['sha256']})"))
+    for item in result["already_attached"]:
+        output.info(t(f"已附加过，跳过 {item['name']}（SHA-256 {item['sha256']}）",
+                      f"already attached, skipped {item['name']} (SHA-256 {item['sha256']})"))
+    if dry_run:
+        output.info(t("（试运行：未写入）", "(dry run: nothing written)"))
+
+
+@app.command("evidence", help=t("列出附加的现场记录", "List the attached field evidence"))
+def evidence_(
+    draw: DrawArg,
+    entity: Annotated[Optional[str], typer.Option("--entity", help=t("只列此检查对象", "only this entity"))] = None,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import evidence
+
+    with context.reading() as conn:
+        rows = evidence.list_evidence(conn, draw, entity)
+    if as_json:
+        output.emit_json(rows)
+        return
+    output.table(rows, [("uscc", "统一社会信用代码", "code"), ("name", "文件", "file"), ("media_type", "类型", "type"),
+                        ("size", "字节", "bytes"), ("sha256", "SHA-256", "SHA-256"), ("note", "说明", "note"),
+                        ("attached_at", "附加时间", "attached at"), ("operator", "操作人", "by")])
