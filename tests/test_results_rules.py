@@ -168,3 +168,17 @@ def test_status_shows_publication_due_dates_and_timeliness(draw, store, tmp_path
     monkeypatch.delenv(deadlines.ENV)
     summary = store("reports", "task", draw, "--json").json()["summary"]
     assert (summary["published_on_time"], summary["published_late"], summary["publication_timeliness"]) == (0, len(scjg), 0.0)
+
+
+def test_followups_show_their_due_date_in_working_days(draw, store, tmp_path):
+    def problem(r, item):
+        return {"检查结果": "发现问题待后续处理", "后续处置": "责令改正"} if r == 2 else {}
+
+    assert store("results", "import", draw, fill(template(store, tmp_path), tmp_path / "p.xlsx", problem)).code == 0
+    [followup] = store("followups", "list", "--draw", draw, "--json").json()
+    assert (followup["inspected_on"], followup["due_on"], followup["due_exact"]) == ("2026-08-03", "2026-08-31", True)
+    assert followup["overdue"] is (datetime.date.today().isoformat() > "2026-08-31")
+    assert store("followups", "list", "--draw", draw).code == 0
+    closed = store("followups", "update", str(followup["id"]), "--status", "closed", "--note", "已改正", "--closed-on", "2026-08-20")
+    assert closed.code == 0, closed.err
+    assert store("followups", "show", str(followup["id"]), "--json").json()["overdue"] is False
