@@ -153,7 +153,7 @@ def status(
                          title=t("未完成签字的结果（第十四条：须被检查对象签字，或记录拒签原因并有见证人）",
                                  "Results not signed (第十四条: the entity signs, or the refusal is recorded with reason and witness)"))
         if not data["missing"] and not data["unsigned"]:
-            output.info(t("全部检查对象的全部事项均已录入结果并签字。", "Every entity has a signed result for every item."))
+            output.info(t("全部检查对象的全部事项均已录入结果，并已签字（第十四条）。", "Every entity has a result for every item. All are signed (第十四条)."))
         _publication(data["publication"])
     if strict and (data["missing"] or data["unsigned"]):
         raise typer.Exit(ExitCode.PROBLEMS)
