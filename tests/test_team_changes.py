@@ -18,6 +18,7 @@ def drawn(store, tmp_path):
     result = store("draws", "inspectors", draw, "--json")
     assert result.code == 0, result.err
     assert result.json()["algorithm"] == "teams/2"
+    assert result.json()["in_every_team"] == [] and "在全部" not in result.err and "is in all" not in result.err
     return draw
 
 
