@@ -87,3 +87,36 @@ mutate help-wrapped-by-characters src/shuangsuiji/cli/output.py \
 mutate stale-cli-reference-accepted src/shuangsuiji/cli/reference.py \
   '        if new != current:' '        if False:' \
   tests/test_cli_reference.py
+mutate replace-ignores-officers-who-left src/shuangsuiji/services/draws.py \
+  'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(), frozenset(conflicts))' \
+  tests/test_team_changes.py -k replacement
+mutate replace-ignores-conflicts-declared-since src/shuangsuiji/services/draws.py \
+  'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(unavailable), frozenset())' \
+  tests/test_team_changes.py -k replacement
+mutate teams-tied-to-leaders src/shuangsuiji/domain/teams.py \
+  'if self.draw.algorithm == "teams/1" or len(tied) == 1:' 'if True:' \
+  tests/test_teams.py -k random
+mutate future-inspection-date-accepted src/shuangsuiji/domain/results.py \
+  'if inspected_on and scope.today and inspected_on > scope.today:' 'if False:' \
+  tests/test_results_rules.py -k future
+mutate split-visit-accepted src/shuangsuiji/services/results.py \
+  'for i, visit in rules.split_visits(records, stored or {}):' 'for i, visit in []:' \
+  tests/test_results_rules.py -k split
+mutate refusal-without-witness-counted-complete src/shuangsuiji/domain/results.py \
+  'and bool(reason) and bool(witness)' 'and bool(reason)' \
+  tests/test_results_rules.py -k signature
+mutate holidays-ignored src/shuangsuiji/domain/deadlines.py \
+  '        left -= working' '        left -= day.weekday() < 5' \
+  tests/test_results_rules.py -k working
+mutate invalid-team-not-flagged src/shuangsuiji/services/draws.py \
+  '            if m.officer in unavailable:' '            if False:' \
+  tests/test_team_changes.py -k flagged
+mutate old-bundles-read-as-teams2 src/shuangsuiji/domain/bundle.py \
+  'algorithm=inspectors.get("algorithm", "teams/1"),' 'algorithm=inspectors.get("algorithm", "teams/2"),' \
+  tests/test_team_changes.py -k old
+mutate evidence-blob-mutable src/shuangsuiji/store/migrations.py \
+  '("result_evidence", ""), ("evidence_blob", ""))' '("result_evidence", ""))' \
+  tests/test_evidence.py -k append
+mutate evidence-not-archived src/shuangsuiji/services/archive.py \
+  '            files[r["path"]] = evidence.content(conn, r["sha256"])' '            pass' \
+  tests/test_evidence.py -k archive

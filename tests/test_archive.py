@@ -34,17 +34,17 @@ def build_draw(cli, tmp_path: Path) -> str:
         if r == 3:
             return {"是否公示": "否", "不公示理由": "涉及商业秘密"}
         if r == 4:
-            return {"检查结果": "发现问题经责令已改正", "检查日期": "2026-08-20", "后续处置": "责令改正"}
+            return {"检查结果": "发现问题经责令已改正", "检查日期": "2026-08-20", "后续处置": "责令改正", "分次检查理由": "复查整改情况"}
         return {}
 
     assert cli("results", "import", draw, fill(template(cli, tmp_path), tmp_path / "scjg.xlsx", values)).code == 0
     entities = selected(cli, draw)
     for entity in entities[:-1]:
         assert cli("results", "record", draw, "--entity", entity, "--item", "LZ-17-2", "--result", "未发现问题",
-                   "--date", "2026-08-04").code == 0
+                   "--date", "2026-08-03").code == 0
     # a correction: history rows
     assert cli("results", "record", draw, "--entity", entities[0], "--item", "LZ-17-2", "--result", "未发现问题",
-               "--date", "2026-08-05").code == 0
+               "--date", "2026-08-05", "--split-reason", "补充检查").code == 0
     pub = tmp_path / "published"
     pub.mkdir()
     for dept, name in (("SCJG", "SCJG.csv"), ("SCJG", "SCJG.xlsx"), ("RS", "RS.json")):
@@ -163,7 +163,7 @@ def test_archive_holds_every_record_and_verifies(draw, store, tmp_path, store_en
     rows = list(csv.reader(io.StringIO(files["results/results.csv"].decode("utf-8-sig"))))
     assert rows[0][:2] == ["统一社会信用代码", "企业名称"] and len(rows) - 1 == len(entities) * 3 - 1
     history = list(csv.reader(io.StringIO(files["results/history.csv"].decode("utf-8-sig"))))
-    assert [r[3] for r in history[1:]] == ["inspected_on"] and history[1][1] == entities[0]
+    assert [r[3] for r in history[1:]] == ["inspected_on", "split_reason"] and history[1][1] == entities[0]
     assert "2026-T1" in files["reports/task-report.html"].decode("utf-8")
     report = json.loads(files["reports/task-report.json"])
     assert report["as_of"] == {"audit_seq": head_before["seq"], "audit_hash": head_before["hash"]}  # the manifest's head
@@ -231,7 +231,7 @@ def test_two_archives_of_an_unchanged_store_hold_identical_files(draw, store, tm
 def test_a_publication_made_before_the_results_changed_is_noted(draw, store, tmp_path):
     entity = selected(store, draw)[1]
     assert store("results", "record", draw, "--entity", entity, "--item", "LZ-17-1", "--result", "未发现问题",
-                 "--date", "2026-08-21", "--method", "书面检查").code == 0
+                 "--date", "2026-08-21", "--method", "书面检查", "--split-reason", "补充检查").code == 0
     result = store("archive", draw, "-o", tmp_path / "a.zip", "--json")
     assert result.code == 0
     assert "SCJG" in result.err and "changed after publication" in result.err  # a warning, on stderr

@@ -46,7 +46,7 @@ def test_check_passes_on_a_store_with_every_kind_of_draw(drawn):
     assert data["ok"] is True and data["problems"] == []
     assert data["schema_version"] == data["latest_version"]
     assert set(data["checks"]) == {"schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references",
-                                   "frozen_rows", "draws", "results"}
+                                   "frozen_rows", "draws", "teams", "results"}
     skipped = {name for name, c in data["checks"].items() if c.get("skipped")}
     assert skipped == ({"integrity"} if ON_PG else set())  # SQLite's integrity_check has no PostgreSQL twin
     assert all(c["ok"] for name, c in data["checks"].items() if name not in skipped)

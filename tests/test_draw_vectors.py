@@ -98,7 +98,7 @@ def test_teams_and_replacements(case):
     d = team_draw(case)
     assigned = assign_teams(case["entities"], d)
     assert assignment_difference(Assignment.from_dict(case["expected"]), assigned) is None
-    replacements = [Replacement(**r) for r in case["replacements"]]
+    replacements = [Replacement.from_dict(r) for r in case["replacements"]]
     assert [r.to_dict() for r in replacements] == case["replacements"]
     final = rebuild_assignment(case["entities"], d, replacements)
     expected = Assignment.from_dict(case["expected_after_replacements"])
@@ -115,6 +115,12 @@ def test_team_errors(case):
         assign_teams(case["entities"], team_draw(case))
     e = caught.value
     assert {"entity": e.entity, "rule": e.rule, "department": e.department} == case["error"]
+
+
+def test_team_vectors_cover_both_algorithms():
+    for section in ("teams", "team_errors"):
+        assert sorted(case["algorithm"] for case in VECTORS[section]) == ["teams/1", "teams/2"], section
+    assert any(r.get("unavailable") and r.get("conflicts") for case in VECTORS["teams"] for r in case["replacements"])
 
 
 def test_teams_use_the_entities_of_the_plain_draw():

@@ -34,7 +34,7 @@ def test_problem_results_open_followups_handed_to_the_responsible_department(dra
     assert store("results", "import", draw, fill(template(store, tmp_path), tmp_path / "f.xlsx", values), "--json").json()[
         "followups"] == {"opened": 3, "reopened": 0, "updated": 0, "cancelled": 0}
     rs = store("results", "record", draw, "--entity", entities[4], "--item", "LZ-17-2", "--result", "发现问题待后续处理",
-               "--date", "2026-08-10", "--json")
+               "--date", "2026-08-03", "--json")
     assert rs.code == 0 and rs.json()["followups"]["opened"] == 1
     got = [(f["uscc"], f["item"], f["handed_to"], f["measure"], f["status"]) for f in followups(store, "--draw", draw)]
     assert got == [

@@ -75,6 +75,7 @@ def test_one_notice_per_entity_with_items_team_rights_and_blanks(store, locked, 
         assert path.name.startswith(f"{locked}-{n:03d}-") and path.name.endswith("联合抽查通知书.docx")
         body = text_of(path)
         assert f"{entity['name']}：" in body and entity["uscc"] in body
+        assert "风险" not in body + "".join("".join(r) for r in rows_of(path))  # internal data stays off (第四条)
         assert "市场监管领域部门联合抽查通知书" in body and "〔　　　　〕" in body and "号" in body
         assert "《连州市市场监管领域部门联合“双随机、一公开”抽查工作细则》" in body
         assert definition["name"] in body and definition["id"] in body
@@ -112,7 +113,10 @@ def test_one_checklist_per_entity_with_every_item_the_team_and_signature_lines(s
         body, rows = text_of(path), rows_of(path)
         assert "市场监管领域部门联合抽查实地检查表" in body
         assert ["检查对象名称", entity["name"], entity["name"], entity["name"]] in rows
-        assert ["统一社会信用代码", uscc, "信用风险分类", f"{entity['stratum']}类（{RISK_NAMES[entity['stratum']]}）"] in rows
+        assert ["统一社会信用代码", uscc, uscc, uscc] in rows
+        # The entity signs this form: the credit-risk class (internal supervisory data) is not on it.
+        assert "风险" not in body + "".join("".join(r) for r in rows)
+        assert RISK_NAMES[entity["stratum"]] not in body + "".join("".join(r) for r in rows)
         assert entity["address"] in body and entity["region"] in body
         assert ["序号", "检查事项", "检查依据", "检查方式", "检查情况", "结果"] in rows
         for item in facts["definition"]["items"]:
@@ -214,7 +218,7 @@ def test_rendering_needs_no_store():
         initiating="连州市市场监督管理局", cooperating=(),
         departments=(forms.Department("SCJG", "连州市市场监督管理局", "发起部门",
                                       (forms.Item("X-1", "事项甲", "《某条例》第一条", ("书面检查",)),)),),
-        entities=(forms.Entity(1, "91350100M000100Y43", "某公司", "", "", "B", None),),
+        entities=(forms.Entity(1, "91350100M000100Y43", "某公司", "", "", None),),
     )
     notice = forms.render_notice(data, data.entities[0])
     body = "\n".join(p.text for p in notice.paragraphs)
@@ -223,4 +227,5 @@ def test_rendering_needs_no_store():
     checklist = forms.render_checklist(data, data.entities[0])
     cells = [[c.text for c in row.cells] for t in checklist.tables for row in t.rows]
     assert ["住所（经营场所）", "_" * 30, "_" * 30, "_" * 30] in cells  # unknown address: a blank to fill
-    assert ["统一社会信用代码", "91350100M000100Y43", "信用风险分类", "B类（一般风险）"] in cells
+    assert ["统一社会信用代码", "91350100M000100Y43", "91350100M000100Y43", "91350100M000100Y43"] in cells
+    assert "风险" not in body + "\n".join(p.text for p in checklist.paragraphs) + str(cells)

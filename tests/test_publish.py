@@ -23,13 +23,13 @@ def draw(store, tmp_path):
         if r == 3:
             return {"是否公示": "否", "不公示理由": "涉及商业秘密"}
         if r == 4:
-            return {"检查结果": "发现问题经责令已改正", "检查日期": "2026-08-20"}
+            return {"检查结果": "发现问题经责令已改正", "检查日期": "2026-08-20", "分次检查理由": "复查整改情况"}
         return {}
 
     assert store("results", "import", draw, fill(template(store, tmp_path), tmp_path / "scjg.xlsx", values)).code == 0
     for entity in selected(store, draw)[:-1]:
         assert store("results", "record", draw, "--entity", entity, "--item", "LZ-17-2", "--result", "未发现问题",
-                     "--date", "2026-08-04").code == 0
+                     "--date", "2026-08-03").code == 0
     return draw
 
 

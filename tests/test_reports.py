@@ -69,7 +69,7 @@ def task_draw(store, tmp_path):
     entities = selected(store, DRAW)
     for i, uscc in enumerate(entities[:-2]):
         extra = ["--result", PROBLEM, "--followup", "责令改正"] if i == 0 else ["--result", "未发现问题"]
-        ok(store, "results", "record", DRAW, "--entity", uscc, "--item", "LZ-17-2", "--date", "2026-08-04", *extra)
+        ok(store, "results", "record", DRAW, "--entity", uscc, "--item", "LZ-17-2", "--date", "2026-08-03", "--signature", "签字", *extra)
     ok(store, "followups", "update", "1", "--status", "closed", "--note", "已当场改正", "--closed-on", "2026-08-10")
     return {"draw": DRAW, "replaced": replaced, "officer": leader, "entities": entities}
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 import pytest
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
-from shuangsuiji.domain.draw import DuplicateIdError, officer_order
+from shuangsuiji.domain.draw import DuplicateIdError, officer_order, ticket
 from shuangsuiji.domain.teams import (
     Assignment,
     AssignmentError,
@@ -16,6 +17,7 @@ from shuangsuiji.domain.teams import (
     Replacement,
     Team,
     TeamDraw,
+    UnknownAlgorithmError,
     assign_teams,
     assignment_difference,
     rebuild_assignment,
@@ -35,7 +37,10 @@ def naive_assign(entities, d: TeamDraw) -> Assignment:
             for _ in range(count):
                 taken = {m.officer for m in members}
                 options = [o for o in ranks[dept] if o not in taken and (o, entity) not in set(d.conflicts)]
-                officer = min(options, key=lambda o: (load[o], ranks[dept].index(o)))
+                if d.algorithm == "teams/1":
+                    officer = min(options, key=lambda o: (load[o], ranks[dept].index(o)))
+                else:  # teams/2: ties by the ticket under the entity's own seed
+                    officer = min(options, key=lambda o: (load[o], ticket(f"{d.seed}|inspectors|{dept}|{entity}", o), o))
                 load[officer] += 1
                 members.append(Member(officer, dept))
         teams.append(Team(entity, tuple(members)))
@@ -83,6 +88,7 @@ def joint_checks(draw, conflicts=True, max_pool=5):
     d = TeamDraw(
         seed=seed, initiating="SCJG", cooperating=coops, pools=pools,
         applicable=applicable, conflicts=frozenset(chosen), per_department=per,
+        algorithm=draw(st.sampled_from(["teams/1", "teams/2"])),
     )
     return entities, d
 
@@ -146,7 +152,7 @@ def test_loads_stay_within_one_without_conflicts(case):
 def test_order_of_pools_changes_nothing(case, rnd):
     entities, d = case
     shuffled = {dept: rnd.sample(pool, len(pool)) for dept, pool in d.pools.items()}
-    other = TeamDraw(d.seed, d.initiating, shuffled, d.cooperating[::-1], d.applicable, d.conflicts, d.per_department)
+    other = TeamDraw(d.seed, d.initiating, shuffled, d.cooperating[::-1], d.applicable, d.conflicts, d.per_department, d.algorithm)
     assert assign_teams(entities, other) == assign_teams(entities, d)
 
 
@@ -163,10 +169,10 @@ EXAMPLE = TeamDraw(
 )
 
 
-def test_worked_example_by_hand():
+def test_worked_example_by_hand_teams1():
     sc = [s.id for s in officer_order(["SC01", "SC02", "SC03"], EXAMPLE.seed, "SCJG")]
     wj = [s.id for s in officer_order(["WJ01", "WJ02"], EXAMPLE.seed, "WJ")]
-    teams = assign_teams(E[:3], EXAMPLE).teams
+    teams = assign_teams(E[:3], dataclasses.replace(EXAMPLE, algorithm="teams/1")).teams
     # E0: SC01 is recused, so the first of the other two in ticket order leads.
     e0_leader = next(o for o in sc if o != "SC01")
     assert teams[0].members == (Member(e0_leader, "SCJG"), Member(wj[0], "WJ"))
@@ -175,6 +181,53 @@ def test_worked_example_by_hand():
     assert teams[1].members == (Member(idle[0], "SCJG"), Member(idle[1], "SCJG"))
     # E2: every SCJG officer has load 1 -> first by ticket; WJ: the one with load 0.
     assert teams[2].members == (Member(sc[0], "SCJG"), Member(wj[1], "WJ"))
+
+
+def test_worked_example_by_hand_teams2():
+    """teams/2: equal loads are broken by the officer's ticket under the entity's own seed."""
+    def by_entity(dept, officers, entity):
+        return sorted(officers, key=lambda o: ticket(f"{EXAMPLE.seed}|inspectors|{dept}|{entity}", o))
+
+    teams = assign_teams(E[:3], EXAMPLE).teams
+    e0_leader = next(o for o in by_entity("SCJG", ["SC01", "SC02", "SC03"], E[0]) if o != "SC01")
+    assert teams[0].members == (Member(e0_leader, "SCJG"), Member(by_entity("WJ", ["WJ01", "WJ02"], E[0])[0], "WJ"))
+    idle = by_entity("SCJG", [o for o in ["SC01", "SC02", "SC03"] if o != e0_leader], E[1])
+    assert teams[1].members == (Member(idle[0], "SCJG"), Member(idle[1], "SCJG"))
+    wj_idle = ({"WJ01", "WJ02"} - {teams[0].members[1].officer}).pop()
+    assert teams[2].members == (Member(by_entity("SCJG", ["SC01", "SC02", "SC03"], E[2])[0], "SCJG"), Member(wj_idle, "WJ"))
+
+
+def test_members_are_paired_with_leaders_at_random():
+    """Issue 12: 55 teams from 9 officers used only a few (leader, member) pairs under teams/1,
+    because both departments cycled through their officers in lock-step."""
+    entities = [f"91441882MA5{i:06d}X" for i in range(55)]
+    pools = {d: [f"{d}{i:02d}" for i in range(3)] for d in ("SCJG", "WJ", "NY")}
+    old = TeamDraw("20261204", "SCJG", pools, ["WJ", "NY"], algorithm="teams/1")
+    new = TeamDraw("20261204", "SCJG", pools, ["WJ", "NY"])
+    assert new.algorithm == "teams/2"
+
+    def pairs(d):
+        return {(a.officer, b.officer) for t in assign_teams(entities, d).teams for a in t.members for b in t.members if a.department < b.department}
+
+    assert len(pairs(old)) == 9  # lock-step: of 27 possible pairs, the same 9 over and over
+    assert len(pairs(new)) == 27  # every pair of the three departments' officers meets
+    for dept, pool in pools.items():
+        loads = assign_teams(entities, new).loads()
+        counts = [loads[o] for o in pool]
+        assert max(counts) - min(counts) <= 1, (dept, counts)  # the load stays balanced
+    assert assign_teams(entities, new) == assign_teams(list(entities), TeamDraw.from_dict(new.to_dict()))
+
+
+def test_an_officer_in_every_team_is_reported():
+    lone = TeamDraw("s", "SCJG", {"SCJG": ["SC01"], "WJ": ["WJ01", "WJ02"]}, ["WJ"])
+    assert assign_teams(E, lone).in_every_team() == ["SC01"]
+    assert assign_teams(E, EXAMPLE).in_every_team() == []
+    assert assign_teams(E[:1], lone).in_every_team() == []  # one team: nothing to warn about
+
+
+def test_unknown_team_algorithm_is_refused():
+    with pytest.raises(UnknownAlgorithmError, match="teams/9"):
+        assign_teams(E, dataclasses.replace(EXAMPLE, algorithm="teams/9"))
 
 
 def test_bad_inputs_are_plain_value_errors():

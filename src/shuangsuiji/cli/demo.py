@@ -157,7 +157,8 @@ def fill_results(db: Path, draw: str, blank: Path, filled: Path) -> str:
         definition = tasks.get_task(conn, draw.rsplit("-D", 1)[0])["definition"]
     store.dispose()
     methods = {item["id"]: item["methods"][0] for item in definition["items"]}
-    day = datetime.date.fromisoformat(definition["window"]["start"]) + datetime.timedelta(days=1)
+    # the second day of the window, but never after today (第十四条: only inspections that took place)
+    day = min(datetime.date.fromisoformat(definition["window"]["start"]) + datetime.timedelta(days=1), datetime.date.today())
     book = load_workbook(blank)
     ws = book.worksheets[0]
     col = {ws.cell(1, c).value: c for c in range(1, ws.max_column + 1)}

@@ -135,6 +135,19 @@ def list_(
                             ("locked_at", "锁定时间", "locked at"), ("void_reason", "作废理由", "void reason")])
 
 
+def warn_team_problems(problems: list[dict]) -> None:
+    """第十一条: warn (stderr) about team members who may no longer serve since the draw."""
+    for p in problems:
+        if p["problem"] == "unavailable":
+            output.warn(t(f"检查小组已失效：{p['entity']} 的 {p['officer']} 已不能参加检查（非在岗、移出名录或执法证过期），请用 draws replace 更换（第十一条）",
+                   f"team no longer valid: {p['officer']} in the team of {p['entity']} can no longer serve (not 在岗, out of the "
+                   f"directory or 执法证 lapsed); replace them with `draws replace` (第十一条)"))
+        else:
+            output.warn(t(f"检查小组已失效：{p['officer']} 与 {p['entity']} 有抽取后登记的回避关系，请用 draws replace --entity 更换（第十一条）",
+                   f"team no longer valid: {p['officer']} has a conflict (回避) with {p['entity']} declared after the draw; "
+                   f"replace them with `draws replace --entity` (第十一条)"))
+
+
 @app.command("show", help=t("显示锁定的名单（含每个对象的号签）和检查小组", "Show the locked list (with each entity's ticket) and the teams"))
 def show(draw: DrawArg, as_json: Json = False) -> None:
     from shuangsuiji.domain.draw import short_ticket
@@ -142,6 +155,7 @@ def show(draw: DrawArg, as_json: Json = False) -> None:
 
     with context.reading() as conn:
         data = draws.show(conn, draw)
+    warn_team_problems(data["team_problems"])
     if as_json:
         output.emit_json(data)
         return
@@ -181,6 +195,10 @@ def inspectors(draw: DrawArg, as_json: Json = False) -> None:
 
     with context.writing() as conn:
         result = draws.assign_inspectors(conn, draw, context.settings.who())
+    for officer in result["in_every_team"]:  # 第十条: nobody was drawn at random for these slots
+        output.warn(t(f"执法人员 {officer} 在全部 {len(result['teams'])} 个检查小组中：其部门可派人员只有一名，人员并非随机抽取",
+                      f"officer {officer} is in all {len(result['teams'])} teams: the department has one eligible officer, "
+                      f"so nobody was drawn at random"))
     if as_json:
         output.emit_json(result)
         return

@@ -19,9 +19,16 @@ IdArg = Annotated[int, typer.Argument(help=t("后续处置编号", "follow-up id
 
 COLUMNS = [("id", "编号", "id"), ("uscc", "统一社会信用代码", "code"), ("name", "名称", "name"), ("item", "事项", "item"),
            ("categories", "检查结果", "result"), ("measure", "处置措施", "measure"), ("handed_to", "承办", "handed to"),
-           ("status_label", "状态", "status"), ("closed_on", "办结日期", "closed on")]
+           ("status_label", "状态", "status"), ("due", "应办结日期", "due"), ("closed_on", "办结日期", "closed on")]
 DETAIL = [("draw", "抽取", "draw"), *COLUMNS[1:], ("department", "事项所属部门", "item's department"), ("note", "说明", "note"),
           ("opened_at", "开立时间", "opened at"), ("updated_at", "更新时间", "updated at"), ("operator", "操作人", "operator")]
+
+
+def _with_due(row: dict) -> dict:
+    """The due date as shown: 预计 when beyond the holiday calendar, 已逾期 when overdue."""
+    mark = t("（预计）", " (estimated)") if not row["due_exact"] else ""
+    late = t(" 已逾期", " overdue") if row["overdue"] else ""
+    return {**row, "due": row["due_on"] + mark + late}
 
 
 @app.command("list", help=t("列出后续处置（可按抽取、状态、部门筛选）", "List follow-ups (filter by draw, status, department)"))
@@ -38,7 +45,7 @@ def list_(
     if as_json:
         output.emit_json(rows)
     elif rows:
-        output.table(rows, COLUMNS)
+        output.table([_with_due(r) for r in rows], COLUMNS)
     else:
         output.info(t("没有后续处置记录。", "No follow-ups."))
 
@@ -52,7 +59,7 @@ def show(followup: IdArg, as_json: Json = False) -> None:
     if as_json:
         output.emit_json(data)
         return
-    output.record(data, [COLUMNS[0], *DETAIL])
+    output.record(_with_due(data), [COLUMNS[0], *DETAIL])
     output.table(data["history"], [("changed_at", "时间", "when"), ("field", "字段", "field"), ("old_value", "原值", "from"),
                                    ("new_value", "新值", "to"), ("operator", "操作人", "who"), ("audit_seq", "日志序号", "log seq")],
                  title=t("变更历史", "History"))

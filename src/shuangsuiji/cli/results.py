@@ -47,7 +47,11 @@ def template(
     except OSError as exc:
         raise UserError(f"无法写入 {out}：{exc.strerror}", f"Cannot write {out}: {exc.strerror}") from None
     result = {"draw": draw, "department": data["department"], "file": str(out), "rows": len(data["rows"]),
-              "entities": len({r["uscc"] for r in data["rows"]}), "items": [i["id"] for i in data["items"]]}
+              "entities": len({r["uscc"] for r in data["rows"]}), "items": [i["id"] for i in data["items"]],
+              "team_problems": data["team_problems"]}
+    from shuangsuiji.cli.draws import warn_team_problems
+
+    warn_team_problems(data["team_problems"])
     if as_json:
         output.emit_json(result)
     else:
@@ -100,6 +104,9 @@ def record(
     followup: Annotated[Optional[str], typer.Option("--followup", help="无需处置|责令改正|移交线索|抄告主管部门|移送司法机关|其他")] = None,
     no_publish: Annotated[Optional[str], typer.Option("--no-publish", help=t("不公示，并写明理由", "do not publish, giving the reason"))] = None,
     note: Annotated[Optional[str], typer.Option("--note", help=t("备注", "note"))] = None,
+    split_reason: Annotated[Optional[str], typer.Option("--split-reason", help=t(
+        "分次检查理由：本对象其他事项已在另一日期检查时必填（第十二条）",
+        "why this entity is inspected on another date than its other items (第十二条)"))] = None,
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
@@ -107,7 +114,8 @@ def record(
 
     fields = {"uscc": entity, "item": item, "result": result_, "date": date or "", "method": method or "",
               "signature": signature or "", "reason": reason or "", "witness": witness or "", "followup": followup or "",
-              "publish": "否" if no_publish is not None else "", "no_publish_reason": no_publish or "", "note": note or ""}
+              "publish": "否" if no_publish is not None else "", "no_publish_reason": no_publish or "", "note": note or "",
+              "split_reason": split_reason or ""}
     with context.writing(dry_run) as conn:
         result = results.record_result(conn, draw, fields, operator=context.settings.who())
     _report(result, as_json, dry_run)
@@ -120,7 +128,7 @@ def record(
 def status(
     draw: DrawArg,
     dept: Dept = None,
-    strict: Annotated[bool, typer.Option("--strict", help=t("仍有缺少的结果时以退出码 3 结束", "exit 3 while any result is missing"))] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=t("仍有缺少或未签字的结果时以退出码 3 结束", "exit 3 while any result is missing or unsigned"))] = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import results
@@ -134,15 +142,40 @@ def status(
         output.table(rows, [("department", "部门", "department"), ("entities", "检查对象", "entities"),
                             ("entities_done", "已完成", "done"), ("entities_missing", "未完成", "missing"),
                             ("results_expected", "应录结果", "results due"), ("results_done", "已录", "recorded"),
-                            ("results_missing", "缺少", "missing")], title=t(f"{draw} 检查结果完成情况", f"{draw} results"))
+                            ("results_unsigned", "未签字", "unsigned"), ("results_missing", "缺少", "missing")],
+                     title=t(f"{draw} 检查结果完成情况", f"{draw} results"))
+        columns = [("department", "部门", "department"), ("uscc", "统一社会信用代码", "code"), ("name", "名称", "name"),
+                   ("item", "事项", "item"), ("item_name", "检查事项", "check item")]
         if data["missing"]:
-            output.table(data["missing"], [("department", "部门", "department"), ("uscc", "统一社会信用代码", "code"),
-                                           ("name", "名称", "name"), ("item", "事项", "item"), ("item_name", "检查事项", "check item")],
-                         title=t("缺少的结果", "Missing results"))
-        else:
-            output.info(t("全部检查对象的全部事项均已录入结果。", "Every entity has a result for every item."))
-    if strict and data["missing"]:
+            output.table(data["missing"], columns, title=t("缺少的结果", "Missing results"))
+        if data["unsigned"]:
+            output.table(data["unsigned"], columns + [("signature", "签字情况", "signature"), ("witness", "见证人", "witness")],
+                         title=t("未完成签字的结果（第十四条：须被检查对象签字，或记录拒签原因并有见证人）",
+                                 "Results not signed (第十四条: the entity signs, or the refusal is recorded with reason and witness)"))
+        if not data["missing"] and not data["unsigned"]:
+            output.info(t("全部检查对象的全部事项均已录入结果，并已签字（第十四条）。", "Every entity has a result for every item. All are signed (第十四条)."))
+        _publication(data["publication"])
+    if strict and (data["missing"] or data["unsigned"]):
         raise typer.Exit(ExitCode.PROBLEMS)
+
+
+PUBLICATION_STATES = {"on_time": ("按期公示", "on time"), "late": ("逾期公示", "late"), "overdue": ("已逾期未公示", "overdue"),
+                      "pending": ("待公示", "pending")}
+
+
+def _publication(data: dict) -> None:
+    """Publication due dates (practice: N working days after the inspection, docs/results.md)."""
+    if not data["entities"]:
+        return
+    rows = [{**e, "due": e["due_on"] + ("" if e["due_exact"] else t("（预计）", " (estimated)")),
+             "state_text": t(*PUBLICATION_STATES[e["state"]])} for e in data["entities"]]
+    output.table(rows, [("department", "部门", "department"), ("uscc", "统一社会信用代码", "code"),
+                        ("inspected_on", "检查日期", "inspected"), ("due", "应公示日期", "due"),
+                        ("published_on", "公示日期", "published"), ("state_text", "状态", "state")],
+                 title=t(f"公示期限（检查后 {data['working_days']} 个工作日）", f"Publication due ({data['working_days']} working days after the inspection)"))
+    on_time, decided = data["timely_share"]
+    output.info(t(f"公示及时率：{on_time}/{decided}（按期 {data['on_time']}，逾期公示 {data['late']}，逾期未公示 {data['overdue']}，待公示 {data['pending']}）",
+                  f"published on time: {on_time}/{decided} (on time {data['on_time']}, late {data['late']}, overdue {data['overdue']}, pending {data['pending']})"))
 
 
 @app.command("list", help=t("列出已录入的检查结果", "List the recorded results"))
@@ -184,3 +217,50 @@ def history(
     output.table(rows, [("changed_at", "时间", "when"), ("uscc", "统一社会信用代码", "code"), ("item", "事项", "item"),
                         ("field", "字段", "field"), ("old_value", "原值", "from"), ("new_value", "新值", "to"),
                         ("operator", "操作人", "who"), ("audit_seq", "日志序号", "log seq")])
+
+
+@app.command("attach", help=t(
+    "为检查对象附加现场记录（照片、签字表扫描件、录音录像，第十八条）：按 SHA-256 存入存储，记入审计日志，随归档包保存",
+    "Attach field evidence to an entity's results (photos, scans of signed forms, audio, video; 第十八条): stored by "
+    "SHA-256 in the store, logged, carried into the archive"))
+def attach(
+    draw: DrawArg,
+    entity: Annotated[str, typer.Argument(help=t("统一社会信用代码", "unified social credit code"), show_default=False)],
+    files: Annotated[list[Path], typer.Argument(help=t("文件（jpg png pdf mp3 mp4 等）", "files (jpg png pdf mp3 mp4 …)"), show_default=False)],
+    note: Annotated[str, typer.Option("--note", help=t("说明", "note"))] = "",
+    dry_run: DryRun = False,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import evidence
+
+    with context.writing(dry_run) as conn:
+        result = evidence.attach(conn, draw, entity, files, operator=context.settings.who(), note=note)
+    if as_json:
+        output.emit_json({**result, "dry_run": dry_run})
+        return
+    for item in result["attached"]:
+        output.info(t(f"已附加 {item['name']}（{item['size']} 字节，SHA-256 {item['sha256']}）",
+                      f"attached {item['name']} ({item['size']} bytes, SHA-256 {item['sha256']})"))
+    for item in result["already_attached"]:
+        output.info(t(f"已附加过，跳过 {item['name']}（SHA-256 {item['sha256']}）",
+                      f"already attached, skipped {item['name']} (SHA-256 {item['sha256']})"))
+    if dry_run:
+        output.info(t("（试运行：未写入）", "(dry run: nothing written)"))
+
+
+@app.command("evidence", help=t("列出附加的现场记录", "List the attached field evidence"))
+def evidence_(
+    draw: DrawArg,
+    entity: Annotated[Optional[str], typer.Option("--entity", help=t("只列此检查对象", "only this entity"))] = None,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.services import evidence
+
+    with context.reading() as conn:
+        rows = evidence.list_evidence(conn, draw, entity)
+    if as_json:
+        output.emit_json(rows)
+        return
+    output.table(rows, [("uscc", "统一社会信用代码", "code"), ("name", "文件", "file"), ("media_type", "类型", "type"),
+                        ("size", "字节", "bytes"), ("sha256", "SHA-256", "SHA-256"), ("note", "说明", "note"),
+                        ("attached_at", "附加时间", "attached at"), ("operator", "操作人", "by")])

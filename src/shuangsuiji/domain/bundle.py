@@ -14,7 +14,7 @@ from typing import Any
 from shuangsuiji.domain.audit import canonical_json
 from shuangsuiji.domain.draw import DuplicateIdError, first_difference, officer_order, sample
 from shuangsuiji.domain.seed import combine, commit_hash
-from shuangsuiji.domain.teams import Assignment, Replacement, TeamDraw, assignment_difference, rebuild_assignment
+from shuangsuiji.domain.teams import ALGORITHMS, Assignment, Replacement, TeamDraw, assignment_difference, rebuild_assignment
 
 FORMAT_VERSION = 1
 ALGORITHM = {"name": "consistent_sampler", "version": "1.0.10"}
@@ -62,6 +62,7 @@ def team_draw(seed: str, inspectors: dict) -> TeamDraw:
         applicable=inspectors.get("applicable", {}),
         conflicts=frozenset((o, e) for o, e in inspectors["conflicts"]),
         per_department=inspectors["per_department"],
+        algorithm=inspectors.get("algorithm", "teams/1"),  # absent: a bundle from before teams/2
     )
 
 
@@ -234,13 +235,19 @@ def _seed(bundle: dict) -> str:
 
 def _inspectors(bundle: dict, seed: str) -> None:
     inspectors = bundle["inspectors"]
-    _keys("inspectors", inspectors, INSPECTOR_KEYS | ({"applicable"} if "applicable" in inspectors else set()))
+    optional = {"applicable", "algorithm"} & set(inspectors)
+    _keys("inspectors", inspectors, INSPECTOR_KEYS | optional)
+    algorithm = inspectors.get("algorithm", "teams/1")
+    if algorithm not in ALGORITHMS:
+        raise Mismatch("inspectors.algorithm", f"team algorithm {algorithm!r} is not known to this version of shuangsuiji "
+                       f"(it verifies {', '.join(ALGORITHMS)}); use the version that made the bundle")
     entities = entities_in_order(bundle["strata"])
     expected = _applicable(bundle["task"]["definition"], entities)
     if inspectors.get("applicable", {}) != expected:
         raise Mismatch("inspectors.applicable", f"the task's check items give {expected}")
     for i, r in enumerate(inspectors["replacements"]):
-        _keys(f"inspectors.replacements[{i}]", r, {"officer", "reason", "entity", "note", "at", "operator"})
+        recorded = {"unavailable", "conflicts"} & set(r) if isinstance(r, dict) else set()
+        _keys(f"inspectors.replacements[{i}]", r, {"officer", "reason", "entity", "note", "at", "operator"} | recorded)
     for department, pool in inspectors["pools"].items():
         for j, item in enumerate(pool, start=1):
             _keys(f"inspectors.pools[{department}] position {j}", item, {"id", "ticket"})
@@ -254,7 +261,7 @@ def _inspectors(bundle: dict, seed: str) -> None:
     difference = assignment_difference(initial, rebuild_assignment(entities, draw, []))
     if difference:
         raise Mismatch("inspectors.assignment", difference)
-    replacements = [Replacement(r["officer"], r["reason"], r.get("entity"), r.get("note", "")) for r in inspectors["replacements"]]
+    replacements = [Replacement.from_dict(r) for r in inspectors["replacements"]]
     final = Assignment.from_dict(inspectors["teams"])
     difference = assignment_difference(final, rebuild_assignment(entities, draw, replacements))
     if difference:

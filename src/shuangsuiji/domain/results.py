@@ -155,6 +155,7 @@ INPUT: tuple[tuple[str, str], ...] = (
     ("publish", "是否公示"),
     ("no_publish_reason", "不公示理由"),
     ("note", "备注"),
+    ("split_reason", "分次检查理由"),
 )
 KEY = ("key", "行键")
 HEADERS: dict[str, str] = dict(PREFILLED + INPUT + (KEY,))
@@ -167,6 +168,7 @@ IMPORT_HEADERS: dict[str, str] = {
     "检查小组": "team", "抽查结果": "result", "检查时间": "date", "抽查日期": "date",
     "签字": "signature", "签章情况": "signature", "未签字原因": "reason", "无法取得签字原因": "reason",
     "后续处置措施": "followup", "处置措施": "followup", "公示": "publish", "不予公示理由": "no_publish_reason",
+    "分次检查原因": "split_reason",
 }
 IMPORT_REQUIRED = ("result",)
 
@@ -248,6 +250,7 @@ class Scope:
     items: Mapping[str, Mapping]  # item id → task item {id, name, department, methods, …}
     window: tuple[str, str]  # ISO dates, inclusive
     department: str | None = None  # --dept: only this department's items
+    today: str | None = None  # ISO date: no result may be dated after it
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,7 @@ class ResultRecord:
     publish: bool = True
     no_publish_reason: str | None = None
     note: str | None = None
+    split_reason: str | None = None  # 第十二条: why this entity was not done in one visit
 
     @property
     def problem(self) -> bool:
@@ -289,11 +293,39 @@ class ResultRecord:
             "publish": int(self.publish),
             "no_publish_reason": self.no_publish_reason,
             "note": self.note,
+            "split_reason": self.split_reason,
         }
 
 
 STORED_FIELDS = ("categories", "methods", "inspected_on", "signature", "signature_reason", "witness", "followup",
-                 "publish", "no_publish_reason", "note")
+                 "publish", "no_publish_reason", "note", "split_reason")
+
+
+def signed(signature: str | None, reason: str | None, witness: str | None) -> bool:
+    """第十四条: a result is complete only when the entity signed (or sealed) it, or its refusal
+    (or a signature that could not be obtained) is recorded with the reason and a witness."""
+    if signature == SIGNED:
+        return True
+    return signature in (REFUSED, UNOBTAINABLE) and bool(reason) and bool(witness)
+
+
+def split_visits(new: Sequence[ResultRecord], stored: Mapping[tuple[str, str], str]) -> list[tuple[int, str]]:
+    """第十二条 "对同一被检查对象要一次性完成检查任务中所有内容的检查工作" (进一次门、查多项事).
+
+    An entity's visit date is the earliest date of its results already stored (any department;
+    results these records replace do not count), else the earliest among these records. Returns
+    (index, visit date) of every record dated otherwise that gives no split reason."""
+    replaced = {(r.uscc, r.item) for r in new}
+    visit: dict[str, str] = {}
+    for (uscc, item), day in stored.items():
+        if (uscc, item) not in replaced:
+            visit[uscc] = min(day, visit.get(uscc, day))
+    first: dict[str, str] = {}
+    for r in new:
+        first[r.uscc] = min(r.inspected_on, first.get(r.uscc, r.inspected_on))
+    for uscc, day in first.items():
+        visit.setdefault(uscc, day)
+    return [(i, visit[r.uscc]) for i, r in enumerate(new) if r.inspected_on != visit[r.uscc] and not r.split_reason]
 
 
 @dataclass
@@ -379,6 +411,9 @@ def check_row(fields: Mapping[str, str], scope: Scope, at: RowCheck) -> ResultRe
         elif not start <= inspected_on <= end:
             at.add("date", f"检查日期不在任务实施期间 {start} 至 {end} 内", f"the date is outside the task window {start} to {end}",
                    raw_date)
+        if inspected_on and scope.today and inspected_on > scope.today:
+            at.add("date", f"检查日期晚于今天（{scope.today}）：只能录入已经进行的检查", f"the date is after today ({scope.today}): "
+                   "only an inspection that has taken place can be recorded", raw_date)
 
     # 签字情况 (第十四条): signed, or refused / not obtainable with the reason noted
     signature = None
@@ -429,6 +464,7 @@ def check_row(fields: Mapping[str, str], scope: Scope, at: RowCheck) -> ResultRe
         uscc=uscc, item=item["id"], department=item["department"], categories=categories, methods=methods,
         inspected_on=inspected_on, signature=signature, signature_reason=reason, witness=witness, followup=measure,
         publish=publish, no_publish_reason=no_reason if not publish else None, note=note,
+        split_reason=text.get("split_reason") or None,
     )
 
 

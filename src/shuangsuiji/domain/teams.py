@@ -4,9 +4,16 @@ Every executing department draws its own officers (第十条): its eligible offi
 has already kept only those with a valid 执法证, available, in the right area and specialism)
 are put in ticket order under `inspector_seed(seed, department)`. Then, entity by entity in
 draw order, every slot a department must fill goes to its officer with the lowest load so far
-(teams already given in this draw), ties by ticket, skipping officers already in this team
-and officers with a declared conflict (回避) with the entity. That keeps loads within one of
-each other where conflicts allow, and it is a pure function of the recorded inputs.
+(teams already given in this draw), skipping officers already in this team and officers with a
+declared conflict (回避) with the entity. That keeps loads within one of each other where
+conflicts allow, and it is a pure function of the recorded inputs.
+
+Ties in load are broken by a ticket (ALGORITHMS):
+  teams/2  (current) the officer's ticket under `team_seed(seed, department, entity)`, a fresh
+           random order for every entity, so who inspects with whom is drawn too (第十条 随机).
+  teams/1  (bundles made before) the department's ticket order: every department cycles through
+           its officers in lock-step, which tied each member to one leader. Kept so that old
+           bundles still verify.
 
 Rules checked (an impossible one raises AssignmentError naming entity, rule and department;
 nothing partial is ever returned):
@@ -24,12 +31,15 @@ Full spec and vectors: docs/draw-algorithm.md, docs/draw-vectors.json.
 
 from __future__ import annotations
 
-from bisect import insort
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from shuangsuiji.domain.draw import DuplicateIdError, officer_order
+from shuangsuiji.domain.draw import DuplicateIdError, inspector_seed, officer_order, ticket
+
+# The tie-break rule between officers of equal load; a bundle names the one it used.
+ALGORITHMS = ("teams/1", "teams/2")
+CURRENT_ALGORITHM = "teams/2"
 
 RULES: dict[str, tuple[str, str, str]] = {
     # key: (article, 中文, English) — for messages in either language
@@ -101,6 +111,13 @@ class Assignment:
         """Teams per officer."""
         return Counter(m.officer for team in self.teams for m in team.members)
 
+    def in_every_team(self) -> list[str]:
+        """Officers sitting in every one of two or more teams: the draw chose nobody at random
+        (a pool of one), which a coordinator should be warned about (第十条)."""
+        if len(self.teams) < 2:
+            return []
+        return sorted(o for o, n in self.loads().items() if n == len(self.teams))
+
     def to_dict(self) -> dict:
         return {
             "teams": [
@@ -125,15 +142,34 @@ class Assignment:
 @dataclass(frozen=True)
 class Replacement:
     """One recorded replacement (第十一条). entity=None: the officer leaves every team and is out
-    for the rest of the task; entity set: only that team (e.g. 回避 declared after the draw)."""
+    for the rest of the task; entity set: only that team (e.g. 回避 declared after the draw).
+
+    unavailable / conflicts: what the directory said when the replacement was made — pool
+    officers no longer available (调离, 执法证 lapsed, …) and conflicts (officer, entity)
+    declared after the draw. No successor is chosen among them; they are recorded so that
+    the replacement replays from the bundle alone."""
 
     officer: str
     reason: str
     entity: str | None = None
     note: str = ""
+    unavailable: frozenset[str] = frozenset()
+    conflicts: frozenset[tuple[str, str]] = frozenset()
 
     def to_dict(self) -> dict:
-        return {"officer": self.officer, "reason": self.reason, "entity": self.entity, "note": self.note}
+        out = {"officer": self.officer, "reason": self.reason, "entity": self.entity, "note": self.note}
+        if self.unavailable:
+            out["unavailable"] = sorted(self.unavailable)
+        if self.conflicts:
+            out["conflicts"] = sorted([o, e] for o, e in self.conflicts)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Replacement:
+        return cls(
+            data["officer"], data["reason"], data.get("entity"), data.get("note", ""),
+            frozenset(data.get("unavailable", ())), frozenset((o, e) for o, e in data.get("conflicts", ())),
+        )
 
     def __post_init__(self):
         if self.reason not in REPLACEMENT_REASONS:
@@ -151,6 +187,7 @@ class TeamDraw:
     conflicts: declared (officer, entity) conflicts (回避).
     per_department: officers a department sends per entity; default 1 (the initiating
         department tops up to 2 when no cooperating department applies).
+    algorithm: the tie-break rule (ALGORITHMS); a bundle without one predates teams/2.
     """
 
     seed: str
@@ -160,6 +197,7 @@ class TeamDraw:
     applicable: Mapping[str, Collection[str]] = field(default_factory=dict)
     conflicts: Collection[tuple[str, str]] = frozenset()
     per_department: Mapping[str, int] = field(default_factory=dict)
+    algorithm: str = CURRENT_ALGORITHM
 
     def to_dict(self) -> dict:
         """Canonical JSON shape (as in a bundle and in docs/draw-vectors.json)."""
@@ -171,6 +209,7 @@ class TeamDraw:
             "applicable": {e: sorted(c) for e, c in sorted(self.applicable.items())},
             "conflicts": sorted([o, e] for o, e in self.conflicts),
             "per_department": dict(sorted(self.per_department.items())),
+            "algorithm": self.algorithm,
         }
 
     @classmethod
@@ -183,6 +222,7 @@ class TeamDraw:
             applicable={e: list(c) for e, c in data.get("applicable", {}).items()},
             conflicts=frozenset((o, e) for o, e in data.get("conflicts", [])),
             per_department=dict(data.get("per_department", {})),
+            algorithm=data.get("algorithm", "teams/1"),
         )
 
     def departments(self) -> list[str]:
@@ -197,29 +237,42 @@ class TeamDraw:
         return [(self.initiating, initiating)] + [(c, sends[c]) for c in coops]
 
 
-class _Queue:
-    """One department's officers in picking order: lowest load first, then ticket order.
+def team_seed(seed: str, department: str, entity: str) -> str:
+    """teams/2: the seed ordering a department's officers for one entity's team,
+    f"{inspector_seed(seed, department)}|{entity}" (department codes hold no "|")."""
+    return f"{inspector_seed(seed, department)}|{entity}"
 
-    The first officer in the queue who is allowed is the one the rule picks; after the pick
-    their load grows by one and they move back to their new place.
-    """
 
-    def __init__(self, officers_by_ticket: Sequence[str], loads: Mapping[str, int]):
+class UnknownAlgorithmError(ValueError):
+    """A team draw names a tie-break rule this version does not know."""
+
+    def __init__(self, algorithm: str):
+        self.algorithm = algorithm
+        super().__init__(f"team algorithm {algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+
+
+class _Picker:
+    """One department's officers and their loads; `take` applies the rule: the allowed officer
+    with the lowest load, ties by the algorithm's ticket (module docstring)."""
+
+    def __init__(self, draw: TeamDraw, department: str, officers_by_ticket: Sequence[str], loads: Mapping[str, int]):
+        self.draw, self.department = draw, department
         self.rank = {officer: i for i, officer in enumerate(officers_by_ticket)}
         self.load = {officer: loads.get(officer, 0) for officer in officers_by_ticket}
-        self.queue = sorted(officers_by_ticket, key=self._key)
 
-    def _key(self, officer: str) -> tuple[int, int]:
-        return (self.load[officer], self.rank[officer])
-
-    def take(self, allowed: Callable[[str], bool]) -> str | None:
-        for i, officer in enumerate(self.queue):
-            if allowed(officer):
-                del self.queue[i]
-                self.load[officer] += 1
-                insort(self.queue, officer, key=self._key)
-                return officer
-        return None
+    def take(self, entity: str, allowed: Callable[[str], bool]) -> str | None:
+        candidates = [o for o in self.rank if allowed(o)]
+        if not candidates:
+            return None
+        low = min(self.load[o] for o in candidates)
+        tied = [o for o in candidates if self.load[o] == low]
+        if self.draw.algorithm == "teams/1" or len(tied) == 1:
+            officer = min(tied, key=self.rank.__getitem__)
+        else:
+            seed = team_seed(self.draw.seed, self.department, entity)
+            officer = min(tied, key=lambda o: (ticket(seed, o), o))
+        self.load[officer] += 1
+        return officer
 
 
 def _checked_orders(entities: Sequence[str], draw: TeamDraw) -> dict[str, list[str]]:
@@ -230,6 +283,8 @@ def _checked_orders(entities: Sequence[str], draw: TeamDraw) -> dict[str, list[s
         if entity in seen:
             raise DuplicateIdError(entity, "in the entities")
         seen.add(entity)
+    if draw.algorithm not in ALGORITHMS:
+        raise UnknownAlgorithmError(draw.algorithm)
     departments = draw.departments()
     if len(set(departments)) != len(departments):
         raise ValueError(f"departments repeat: initiating {draw.initiating!r}, cooperating {list(draw.cooperating)}")
@@ -278,7 +333,7 @@ def _why_none(pool: Sequence[str], entity: str, team: Collection[str], recused, 
         f"{len(set(pool) & set(team))} already in this team",
     ]
     if out:
-        parts.append(f"{len(set(pool) & set(out))} replaced out")
+        parts.append(f"{len(set(pool) & set(out))} replaced out or no longer available")
     return "no officer left: " + ", ".join(parts)
 
 
@@ -286,7 +341,7 @@ def assign_teams(entities: Iterable[str], draw: TeamDraw) -> Assignment:
     """Build a team for every entity, in draw order, by the rules in this module's docstring."""
     entities = list(entities)
     orders = _checked_orders(entities, draw)
-    queues = {d: _Queue(order, {}) for d, order in orders.items()}
+    queues = {d: _Picker(draw, d, order, {}) for d, order in orders.items()}
     recused = {(officer, entity) for officer, entity in draw.conflicts}
     teams = []
     for entity in entities:
@@ -294,7 +349,7 @@ def assign_teams(entities: Iterable[str], draw: TeamDraw) -> Assignment:
         for department, count in draw.slots(entity):
             for slot in range(count):
                 team = {m.officer for m in members}
-                officer = queues[department].take(lambda o: o not in team and (o, entity) not in recused)
+                officer = queues[department].take(entity, lambda o: o not in team and (o, entity) not in recused)
                 if officer is None:
                     raise AssignmentError(
                         entity, _rule(draw, entity, department, slot), department,
@@ -311,10 +366,12 @@ def replace_officer(
     """Apply one recorded replacement (第十一条) and return the new assignment.
 
     In each team the officer leaves (draw order), the successor is the same department's
-    allowed officer with the lowest current load, ties by ticket; not allowed: anyone already
-    in the team, anyone with a conflict with the entity (declared, or recorded by an earlier
-    entity-scoped replacement), anyone replaced out of all teams earlier (or now). The
-    successor takes the leaver's place, so a leader is succeeded as leader.
+    allowed officer with the lowest current load, ties by the algorithm's ticket; not allowed:
+    anyone already in the team, anyone with a conflict with the entity (declared, recorded by
+    an earlier entity-scoped replacement, or declared since the draw as this replacement
+    records), anyone replaced out of all teams earlier (or now), anyone this replacement
+    records as no longer available. The successor takes the leaver's place, so a leader is
+    succeeded as leader.
     """
     home = {o: d for d, pool in draw.pools.items() for o in pool}
     officer = replacement.officer
@@ -332,16 +389,16 @@ def replace_officer(
         where = "any team" if replacement.entity is None else f"the team of {replacement.entity!r}"
         raise ValueError(f"officer {officer!r} is not in {where}")
     history = [*previous, replacement]
-    out = {r.officer for r in history if r.entity is None}
-    recused = {(o, e) for o, e in draw.conflicts}
+    out = {r.officer for r in history if r.entity is None} | set(replacement.unavailable)
+    recused = {(o, e) for o, e in draw.conflicts} | set(replacement.conflicts)
     recused |= {(r.officer, r.entity) for r in history if r.entity is not None}
     order = [s.id for s in officer_order(draw.pools[department], draw.seed, department)]
-    queue = _Queue([o for o in order if o not in out], assignment.loads())
+    queue = _Picker(draw, department, [o for o in order if o not in out], assignment.loads())
     teams = list(assignment.teams)
     for t, m in places:
         team = teams[t]
         in_team = {x.officer for x in team.members}
-        successor = queue.take(lambda o: o not in in_team and (o, team.entity) not in recused)
+        successor = queue.take(team.entity, lambda o: o not in in_team and (o, team.entity) not in recused)
         if successor is None:
             why = _why_none(order, team.entity, in_team, recused, out)
             raise AssignmentError(team.entity, "replacement", department, why)

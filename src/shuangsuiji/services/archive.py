@@ -61,13 +61,18 @@ RESULT_COLUMNS: tuple[Column, ...] = (
     ("signature", "签字情况", "signature"), ("signature_reason", "拒签原因", "reason"), ("witness", "见证人", "witness"),
     ("followup", "后续处置", "follow-up"), ("publish", "是否公示", "publish"),
     ("no_publish_reason", "不公示理由", "not published because"), ("note", "备注", "note"),
-    ("entered_at", "录入时间", "entered at"), ("entered_by", "录入人", "entered by"),
+    ("split_reason", "分次检查理由", "split visit reason"), ("entered_at", "录入时间", "entered at"), ("entered_by", "录入人", "entered by"),
     ("updated_at", "更新时间", "updated at"), ("updated_by", "更新人", "updated by"), ("audit_seq", "日志序号", "log seq"),
 )
 HISTORY_COLUMNS: tuple[Column, ...] = (
     ("changed_at", "时间", "when"), ("uscc", "统一社会信用代码", "code"), ("item", "检查事项编号", "item"),
     ("field", "字段", "field"), ("old_value", "原值", "from"), ("new_value", "新值", "to"),
     ("operator", "操作人", "who"), ("audit_seq", "日志序号", "log seq"),
+)
+EVIDENCE_COLUMNS: tuple[Column, ...] = (
+    ("uscc", "统一社会信用代码", "code"), ("name", "文件名", "file name"), ("path", "归档路径", "path in the archive"),
+    ("media_type", "类型", "media type"), ("size", "字节", "bytes"), ("sha256", "SHA-256", "SHA-256"), ("note", "说明", "note"),
+    ("attached_at", "附加时间", "attached at"), ("operator", "操作人", "operator"), ("audit_seq", "日志序号", "log seq"),
 )
 FOLLOWUP_COLUMNS: tuple[Column, ...] = (
     ("id", "编号", "id"), ("uscc", "统一社会信用代码", "code"), ("name", "企业名称", "name"), ("item", "检查事项编号", "item"),
@@ -193,7 +198,7 @@ def entry_line(entry: Entry) -> str:
 def build(conn: Connection, draw_id: str) -> Built:
     """Everything of one locked draw, as the files of its archive; nothing is written."""
     from shuangsuiji import __version__
-    from shuangsuiji.services import audit, draws, followups, forms, publication, reports, results, tasks
+    from shuangsuiji.services import audit, draws, evidence, followups, forms, publication, reports, results, tasks
 
     # The head first: every change appends an entry, so if the head is still this one when the
     # archive is recorded, everything read below is the store as of this head (even where a read
@@ -233,6 +238,14 @@ def build(conn: Connection, draw_id: str) -> Built:
         files["results/history.csv"] = writer.table(".csv", results.history(conn, draw_id), HISTORY_COLUMNS, "")
         files["results/followups.csv"] = writer.table(
             ".csv", [_flat(r) for r in followups.list_followups(conn, draw_id=draw_id)], FOLLOWUP_COLUMNS, "")
+
+        # 第十八条 文字和音像记录: every attached file, by entity and SHA-256, and their index.
+        attached = evidence.list_evidence(conn, draw_id)
+        for r in attached:
+            r["path"] = f"evidence/{r['uscc']}/{r['sha256']}{Path(r['name']).suffix.lower()}"
+            files[r["path"]] = evidence.content(conn, r["sha256"])
+        if attached:
+            files["evidence/evidence.csv"] = writer.table(".csv", attached, EVIDENCE_COLUMNS, "")
 
         # 第十五条: each recorded publication's department and format, regenerated as `publish` writes it.
         recorded = publication.list_publications(conn, draw_id)
@@ -407,6 +420,7 @@ dispatch/<部门>.csv|.xlsx      下发各执行部门的名单（第九条） /
 results/results.csv|.xlsx     检查结果（第十二条至第十四条） / the results
 results/history.csv           检查结果变更历史 / every change to a result
 results/followups.csv         后续处置（第十六条） / follow-ups
+evidence/<代码>/<SHA-256>.<后缀> 现场记录（照片、扫描件、录音录像，第十八条），evidence.csv 为索引 / field evidence and its index
 publication/                  按公示命令重新生成的公示文件，及已记录的公示与其 SHA-256（第十五条） / publication files
 reports/task-report.json|html 任务报告 / the task report
 forms/notices/*.docx          联合抽查通知书 / notices

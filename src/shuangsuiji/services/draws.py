@@ -18,7 +18,16 @@ from shuangsuiji.domain import seed as seeds
 from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.directory import AVAILABLE_STATUS
 from shuangsuiji.domain.draw import officer_order, sample
-from shuangsuiji.domain.teams import REPLACEMENT_REASONS, Assignment, AssignmentError, Replacement, TeamDraw, assign_teams, rebuild_assignment
+from shuangsuiji.domain.teams import (
+    CURRENT_ALGORITHM,
+    REPLACEMENT_REASONS,
+    Assignment,
+    AssignmentError,
+    Replacement,
+    TeamDraw,
+    assign_teams,
+    rebuild_assignment,
+)
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
@@ -402,6 +411,7 @@ def show(conn: Connection, draw_id: str) -> dict:
     teams = final_teams(conn, draw_id)
     out["teams"] = teams.to_dict()["teams"] if teams else []
     out["replacements"] = replacements(conn, draw_id)
+    out["team_problems"] = team_problems(conn, draw_id)
     return out
 
 
@@ -453,13 +463,15 @@ def _eligible_pools(conn: Connection, definition: dict) -> dict[str, list[str]]:
     return pools
 
 
-def _team_draw(conn: Connection, draw: dict, pools: dict, conflicts: frozenset) -> tuple[TeamDraw, list[str]]:
+def _team_draw(
+    conn: Connection, draw: dict, pools: dict, conflicts: frozenset, algorithm: str = CURRENT_ALGORITHM
+) -> tuple[TeamDraw, list[str]]:
     definition = tasks.get_task(conn, draw["task_id"])["definition"]
     entities = [s["uscc"] for s in selection(conn, draw["id"])]
     applicable, per_department = _rules(definition, entities)
     team_draw = TeamDraw(
         seed=draw["seed"], initiating=definition["initiating"], pools=pools, cooperating=definition["cooperating"],
-        applicable=applicable, conflicts=conflicts, per_department=per_department,
+        applicable=applicable, conflicts=conflicts, per_department=per_department, algorithm=algorithm,
     )
     return team_draw, entities
 
@@ -501,13 +513,18 @@ def assign_inspectors(conn: Connection, draw_id: str, operator: str) -> dict:
         f"INSERT INTO draw_team (draw_id, uscc, position, cert_no, department) VALUES ({', '.join([mark] * 5)})",
         [(draw_id, t.entity, i, m.officer, m.department) for t in assignment.teams for i, m in enumerate(t.members, start=1)],
     )
+    conn.execute(text("INSERT INTO draw_team_rule (draw_id, algorithm) VALUES (:d, :a)"), {"d": draw_id, "a": team_draw.algorithm})
     loads = assignment.loads()
     entry = audit.append(conn, operator, "draws inspectors", {
         "draw": draw_id, "teams": len(assignment.teams), "officers": len(loads),
         "pools": {d: len(p) for d, p in pools.items()}, "conflicts": len(conflicts),
+        "algorithm": team_draw.algorithm,
         "teams_sha256": bundles.sha256_text(canonical_json(assignment.to_dict())),
     })
-    return {"draw": draw_id, "teams": assignment.to_dict()["teams"], "loads": dict(sorted(loads.items())), "audit_seq": entry.seq}
+    return {
+        "draw": draw_id, "teams": assignment.to_dict()["teams"], "loads": dict(sorted(loads.items())),
+        "algorithm": team_draw.algorithm, "in_every_team": assignment.in_every_team(), "audit_seq": entry.seq,
+    }
 
 
 def _frozen_team_draw(conn: Connection, draw: dict) -> tuple[TeamDraw, list[str]]:
@@ -522,7 +539,8 @@ def _frozen_team_draw(conn: Connection, draw: dict) -> tuple[TeamDraw, list[str]
     conflicts = frozenset(
         (c, u) for c, u in conn.execute(text("SELECT cert_no, uscc FROM draw_conflict WHERE draw_id = :d"), {"d": draw["id"]})
     )
-    return _team_draw(conn, draw, pools, conflicts)
+    algorithm = conn.execute(text("SELECT algorithm FROM draw_team_rule WHERE draw_id = :d"), {"d": draw["id"]}).scalar()
+    return _team_draw(conn, draw, pools, conflicts, algorithm or CURRENT_ALGORITHM)
 
 
 def initial_teams(conn: Connection, draw_id: str) -> Assignment | None:
@@ -539,6 +557,7 @@ def initial_teams(conn: Connection, draw_id: str) -> Assignment | None:
 
 
 def replacements(conn: Connection, draw_id: str) -> list[dict]:
+    """Recorded replacements in order, each with what it excluded (unavailable officers, new conflicts)."""
     rows = conn.execute(
         text(
             "SELECT seq, cert_no, reason, entity, note, replaced_at, operator FROM draw_replacement "
@@ -546,11 +565,65 @@ def replacements(conn: Connection, draw_id: str) -> list[dict]:
         ),
         {"d": draw_id},
     )
-    return [dict(r._mapping) for r in rows]
+    out = [{**r._mapping, "unavailable": [], "conflicts": []} for r in rows]
+    by_seq = {r["seq"]: r for r in out}
+    for seq, cert, uscc in conn.execute(
+        text("SELECT seq, cert_no, uscc FROM draw_replacement_exclusion WHERE draw_id = :d ORDER BY seq, cert_no, uscc"),
+        {"d": draw_id},
+    ):
+        if uscc:
+            by_seq[seq]["conflicts"].append([cert, uscc])
+        else:
+            by_seq[seq]["unavailable"].append(cert)
+    return out
 
 
 def _as_replacements(rows: list[dict]) -> list[Replacement]:
-    return [Replacement(r["cert_no"], r["reason"], r["entity"], r["note"]) for r in rows]
+    return [
+        Replacement(r["cert_no"], r["reason"], r["entity"], r["note"], frozenset(r["unavailable"]),
+                    frozenset((c, u) for c, u in r["conflicts"]))
+        for r in rows
+    ]
+
+
+def _available(conn: Connection, definition: dict, officers: set[str]) -> set[str]:
+    """Of these officers, those the directory says can serve today: in it, 在岗, 执法证 valid
+    through the task's window (第十条; region and expertise were settled at the draw)."""
+    rows = conn.execute(
+        text("SELECT cert_no FROM inspector WHERE in_directory = 1 AND status = :s AND cert_expires_on >= :end"),
+        {"s": AVAILABLE_STATUS, "end": definition["window"]["end"]},
+    )
+    return {cert for (cert,) in rows if cert in officers}
+
+
+def _directory_now(conn: Connection, draw: dict, team_draw: TeamDraw, entities: list[str]) -> tuple[set[str], set[tuple[str, str]]]:
+    """Pool officers no longer available, and conflicts declared since the draw (回避, 第十一条)."""
+    definition = tasks.get_task(conn, draw["task_id"])["definition"]
+    officers = {o for pool in team_draw.pools.values() for o in pool}
+    unavailable = officers - _available(conn, definition, officers)
+    drawn = set(entities)
+    declared = {(c, u) for c, u in conn.execute(text("SELECT cert_no, uscc FROM conflict")) if c in officers and u in drawn}
+    return unavailable, declared - set(team_draw.conflicts)
+
+
+def team_problems(conn: Connection, draw_id: str) -> list[dict]:
+    """Members of the current teams who may no longer serve: left the directory / not 在岗 /
+    执法证 lapsed, or a conflict (回避) with the team's entity declared since the draw.
+    Each needs `draws replace` (第十一条); `draws show`, `db check` and `results template` list them."""
+    teams = final_teams(conn, draw_id)
+    if teams is None:
+        return []
+    draw = _draw_row(conn, draw_id)
+    team_draw, entities = _frozen_team_draw(conn, draw)
+    unavailable, conflicts = _directory_now(conn, draw, team_draw, entities)
+    problems = []
+    for team in teams.teams:
+        for m in team.members:
+            if m.officer in unavailable:
+                problems.append({"draw": draw_id, "entity": team.entity, "officer": m.officer, "problem": "unavailable"})
+            elif (m.officer, team.entity) in conflicts:
+                problems.append({"draw": draw_id, "entity": team.entity, "officer": m.officer, "problem": "conflict"})
+    return problems
 
 
 def final_teams(conn: Connection, draw_id: str) -> Assignment | None:
@@ -584,7 +657,9 @@ def replace(conn: Connection, draw_id: str, cert: str, reason: str, *, operator:
         raise UserError(f"执法人员 {cert} 不在 {draw_id} 的检查小组中", f"Officer {cert} is not in a team of {draw_id}")
     recorded = replacements(conn, draw_id)
     team_draw, entities = _frozen_team_draw(conn, draw)
-    new = Replacement(cert, key, entity, note.strip())
+    # 第十一条: the successor is chosen among officers who can serve today, not at the draw.
+    unavailable, conflicts = _directory_now(conn, draw, team_draw, entities)
+    new = Replacement(cert, key, entity, note.strip(), frozenset(unavailable), frozenset(conflicts))
     try:
         after = rebuild_assignment(entities, team_draw, [*_as_replacements(recorded), new])
     except AssignmentError as exc:
@@ -598,6 +673,12 @@ def replace(conn: Connection, draw_id: str, cert: str, reason: str, *, operator:
         ),
         {"d": draw_id, "s": seq, "c": cert, "r": key, "e": entity, "n": note.strip(), "t": now, "o": operator},
     )
+    excluded = [(o, "") for o in sorted(unavailable)] + sorted(conflicts)
+    if excluded:
+        conn.execute(
+            text("INSERT INTO draw_replacement_exclusion (draw_id, seq, cert_no, uscc) VALUES (:d, :s, :c, :u)"),
+            [{"d": draw_id, "s": seq, "c": c, "u": u} for c, u in excluded],
+        )
     before = {t.entity: t for t in current.teams}
     successors = {
         t.entity: [m.officer for m in t.members if m.officer not in {x.officer for x in before[t.entity].members}]
@@ -605,7 +686,7 @@ def replace(conn: Connection, draw_id: str, cert: str, reason: str, *, operator:
     }
     entry = audit.append(conn, operator, "draws replace", {
         "draw": draw_id, "seq": seq, "officer": cert, "reason": key, "entity": entity, "note": note.strip(),
-        "successors": successors,
+        "successors": successors, **new.to_dict(),
     })
     return {"draw": draw_id, "seq": seq, "officer": cert, "reason": key, "entity": entity, "successors": successors, "audit_seq": entry.seq}
 
@@ -654,14 +735,15 @@ def export_bundle(conn: Connection, draw_id: str) -> dict:
             "conflicts": sorted([c, u] for c, u in team_draw.conflicts),
             "assignment": initial.to_dict(),
             "replacements": [
-                {"officer": r["cert_no"], "reason": r["reason"], "entity": r["entity"], "note": r["note"],
-                 "at": r["replaced_at"], "operator": r["operator"]}
-                for r in recorded
+                {**replacement.to_dict(), "at": r["replaced_at"], "operator": r["operator"]}
+                for r, replacement in zip(recorded, _as_replacements(recorded))
             ],
             "teams": (final_teams(conn, draw_id) or initial).to_dict(),
         }
         if team_draw.applicable:
             inspectors["applicable"] = {e: list(c) for e, c in team_draw.applicable.items()}
+        if team_draw.algorithm != "teams/1":  # bundles from before teams/2 carry no algorithm
+            inspectors["algorithm"] = team_draw.algorithm
     log = [
         {"seq": e.seq, "command": e.command, "ts": e.ts, "hash": e.hash}
         for e in audit.entries(conn, command="draws")

@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
+from shuangsuiji.domain import deadlines
 from shuangsuiji.domain import results as rules
 from shuangsuiji.domain.audit import utc_now
 from shuangsuiji.domain.directory import parse_date
@@ -222,18 +223,31 @@ def update(
 # ---------------------------------------------------------------- reading
 
 _SELECT = (
-    "SELECT f.*, COALESCE(e.name, l.name) AS name FROM followup f JOIN draw d ON d.id = f.draw_id "
+    "SELECT f.*, COALESCE(e.name, l.name) AS name, r.inspected_on FROM followup f JOIN draw d ON d.id = f.draw_id "
+    "JOIN inspection_result r ON r.draw_id = f.draw_id AND r.uscc = f.uscc AND r.item_id = f.item_id "
     "LEFT JOIN entity e ON e.uscc = f.uscc LEFT JOIN task_list_entity l ON l.task_id = d.task_id AND l.uscc = f.uscc"
 )
 
 
-def _out(row: dict) -> dict:
+def _working_days() -> int:
+    try:
+        return deadlines.configured_days()
+    except deadlines.WorkingDaysError as exc:
+        raise UserError(f"期限设置有误：{exc}", f"Deadline setting: {exc}") from None
+
+
+def _out(row: dict, days: int) -> dict:
+    """A follow-up as listed; due N working days after the inspection (practice, domain/deadlines.py)."""
+    due = deadlines.add_working_days(row["inspected_on"], days)
+    unfinished = row["status"] in ("open", "in_progress")
     return {
         "id": row["id"], "draw": row["draw_id"], "uscc": row["uscc"], "name": row["name"], "item": row["item_id"],
         "department": row["department"], "handed_to": row["handed_to"], "measure": row["measure"],
         "categories": row["categories"].split("；") if row["categories"] else [], "status": row["status"],
         "status_label": FOLLOWUP_STATUSES[row["status"]], "closed_on": row["closed_on"], "note": row["note"],
         "opened_at": row["opened_at"], "updated_at": row["updated_at"], "operator": row["operator"], "audit_seq": row["audit_seq"],
+        "inspected_on": row["inspected_on"], "due_on": due.on, "due_exact": due.exact,
+        "overdue": unfinished and date.today().isoformat() > due.on,
     }
 
 
@@ -255,13 +269,14 @@ def list_followups(conn: Connection, *, draw_id: str | None = None, status: str 
         params["dep"] = department.strip().upper()
     if where:
         sql += " WHERE " + " AND ".join(where)
-    return [_out(dict(r._mapping)) for r in conn.execute(text(sql + " ORDER BY f.id"), params)]
+    days = _working_days()
+    return [_out(dict(r._mapping), days) for r in conn.execute(text(sql + " ORDER BY f.id"), params)]
 
 
 def show(conn: Connection, followup_id: int) -> dict:
     _get(conn, followup_id)
     row = conn.execute(text(_SELECT + " WHERE f.id = :i"), {"i": followup_id}).first()
-    out = _out(dict(row._mapping))
+    out = _out(dict(row._mapping), _working_days())
     out["history"] = [
         dict(r._mapping) for r in conn.execute(
             text("SELECT field, old_value, new_value, changed_at, operator, audit_seq FROM followup_history "

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from shuangsuiji.domain.directory import RISK_NAMES, normalise_uscc
+from shuangsuiji.domain.directory import normalise_uscc
 from shuangsuiji.errors import UserError
 from shuangsuiji.files import replacing
 from shuangsuiji.services import draws, tasks
@@ -82,7 +82,6 @@ class Entity:
     name: str
     address: str
     region: str
-    risk_class: str  # the class the entity was drawn in (its stratum)
     team: tuple[Officer, ...] | None  # None: officers not drawn yet (draws inspectors)
 
 
@@ -151,7 +150,7 @@ def gather(conn: Connection, draw_id: str, entity: str | None = None) -> FormDat
         departments=departments,
         entities=tuple(
             Entity(positions[s["uscc"]], s["uscc"], s["name"] or "", s["address"] or "", s["region"] or "",
-                   s["stratum"], team_of(s["uscc"]))
+                   team_of(s["uscc"]))
             for s in selected
         ),
     )
@@ -164,10 +163,6 @@ def chinese_date(iso: str) -> str:
     """2026-07-01 → 2026年7月1日, as official documents write dates."""
     year, month, day = iso.split("-")
     return f"{int(year)}年{int(month)}月{int(day)}日"
-
-
-def risk_label(risk_class: str) -> str:
-    return f"{risk_class}类（{RISK_NAMES[risk_class]}）" if risk_class in RISK_NAMES else risk_class
 
 
 def _set_fonts(rpr_parent, east_asia: str) -> None:
@@ -440,7 +435,8 @@ def render_checklist(data: FormData, entity: Entity) -> Document:
     d.heading("一、检查对象基本情况")
     info = d.table([4.2, 4.8, 2.8, 4.8])
     d.row(info, ["检查对象名称", entity.name], spans=(1, 3), bold_cols=(0,))
-    d.row(info, ["统一社会信用代码", entity.uscc, "信用风险分类", risk_label(entity.risk_class)], bold_cols=(0, 2))
+    # Not the credit-risk class (第四条): it is internal supervisory data, and the entity signs this form.
+    d.row(info, ["统一社会信用代码", entity.uscc], spans=(1, 3), bold_cols=(0,))
     d.row(info, ["住所（经营场所）", entity.address or blank(30)], spans=(1, 3), bold_cols=(0,))
     d.row(info, ["所属区域", entity.region or blank(10), "检查日期", DATE_BLANK], bold_cols=(0, 2))
     d.row(info, ["法定代表人（负责人）", blank(12), "联系电话", blank(14)], bold_cols=(0, 2))

@@ -188,7 +188,7 @@ class Finding:
         return {"check": self.check, "table": self.table, "row": self.row, "message": self.en, "message_zh": self.zh}
 
 
-CHECKS = ("schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references", "frozen_rows", "draws")
+CHECKS = ("schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references", "frozen_rows", "draws", "teams")
 
 
 class _Report:
@@ -268,6 +268,7 @@ def check(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
     report.run("audit_references", lambda: _audit_references(conn, report), not_current)
     report.run("frozen_rows", lambda: _frozen_rows(conn, report), not_current)
     report.run("draws", lambda: _draws(conn, report), not_current)
+    report.run("teams", lambda: _teams(conn, report), not_current)
     report.run("results", lambda: _results(conn, report), not_current)
     return {
         "ok": not report.findings,
@@ -514,6 +515,24 @@ def _draws(conn: Connection, report: _Report) -> int:
             _one_draw(conn, draw_id, logged.get(draw_id, []), report, draws)
         except Exception as exc:  # unreadable rows are themselves the finding
             report.add("draws", "draw", draw_id, f"cannot be read: {exc!r}", f"无法读取：{exc!r}")
+    return len(ids)
+
+
+def _teams(conn: Connection, report: _Report) -> int:
+    """第十一条: members of locked draws' teams who may no longer serve (调离, 执法证 lapsed, a
+    conflict declared since): each needs `draws replace`."""
+    from shuangsuiji.services import draws
+
+    ids = [r[0] for r in conn.execute(text("SELECT id FROM draw WHERE state = 'locked' ORDER BY task_id, attempt"))]
+    for draw_id in ids:
+        for p in draws.team_problems(conn, draw_id):
+            key = f"({draw_id}, {p['entity']}, {p['officer']})"
+            if p["problem"] == "unavailable":
+                report.add("teams", "draw_team", key, "the officer is no longer available (not 在岗, out of the directory or 执法证 "
+                           "lapsed): replace them with `draws replace`", "该执法人员已不能参加检查（非在岗、已移出名录或执法证过期）：请用 draws replace 更换")
+            else:
+                report.add("teams", "draw_team", key, "a conflict (回避) with this entity was declared after the draw: replace "
+                           "them with `draws replace --entity`", "抽取后登记了与该对象的回避关系：请用 draws replace --entity 更换")
     return len(ids)
 
 

@@ -220,6 +220,13 @@ def task_report(conn: Connection, draw_id: str) -> dict:
         "followups_open": f_counts["open"] + f_counts["in_progress"],
         "followups_closed": f_counts["closed"],
         "followups_cancelled": f_counts["cancelled"],
+        # Practice, not regulation: due N working days after the inspection (domain/deadlines.py).
+        "publication_working_days": status["publication"]["working_days"],
+        "published_on_time": status["publication"]["on_time"],
+        "published_late": status["publication"]["late"],
+        "publication_overdue": status["publication"]["overdue"],
+        "publication_pending": status["publication"]["pending"],
+        "publication_timeliness": rate(*status["publication"]["timely_share"]),
     }
     return {
         "report": "task",

@@ -8,6 +8,7 @@ results call for (services/followups.py) and one audit entry carrying the file's
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,11 @@ class DrawContext:
         return self.definition["window"]["start"], self.definition["window"]["end"]
 
     def scope(self, department: str | None = None) -> Scope:
-        return Scope(self.draw_id, {e["uscc"]: e["name"] for e in self.entities}, self.items, self.window, department)
+        """What rows are checked against; today's date (local) bounds the inspection date."""
+        from datetime import date
+
+        return Scope(self.draw_id, {e["uscc"]: e["name"] for e in self.entities}, self.items, self.window, department,
+                     date.today().isoformat())
 
     def department_items(self, department: str) -> list[dict]:
         return [i for i in self.items.values() if i["department"] == department]
@@ -109,6 +114,7 @@ def template(conn: Connection, draw_id: str, department: str) -> dict:
     return {
         "draw": draw_id, "task": ctx.task["id"], "task_name": ctx.task["name"], "department": department,
         "department_name": dept_name or department, "window": ctx.window, "items": items, "rows": rows,
+        "team_problems": draws.team_problems(conn, draw_id),
     }
 
 
@@ -195,7 +201,7 @@ def write_template(data: dict, path: Path) -> None:
 
     widths = {"no": 6, "uscc": 22, "name": 28, "address": 28, "item": 12, "item_name": 36, "team": 36, "result": 30,
               "method": 14, "date": 12, "signature": 10, "reason": 18, "witness": 12, "followup": 14, "publish": 9,
-              "no_publish_reason": 18, "note": 24, "key": 10}
+              "no_publish_reason": 18, "note": 24, "split_reason": 18, "key": 10}
     for name, width in widths.items():
         ws.column_dimensions[letter[name]].width = width
     ws.column_dimensions[letter["key"]].hidden = True
@@ -246,13 +252,16 @@ def read_tables(path: Path, encoding: str | None = None) -> list[Table]:
 _IMPORT_KEYS = {header_key(h): f for h, f in rules.IMPORT_HEADERS.items()}
 
 
-def parse_file(ctx: DrawContext, path: Path, department: str | None, encoding: str | None) -> tuple[list[ResultRecord], dict]:
-    """Every row checked; UserError listing every problem (sheet, row, column) if any."""
+def parse_file(ctx: DrawContext, path: Path, department: str | None, encoding: str | None,
+               stored: dict[tuple[str, str], str] | None = None) -> tuple[list[ResultRecord], dict]:
+    """Every row checked; UserError listing every problem (sheet, row, column) if any.
+    ``stored``: (entity, item) → inspection date of the results already in the store."""
     tables = read_tables(path, encoding)
     scope = ctx.scope(department)
     records: list[ResultRecord] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], tuple[str, int]] = {}
+    where: list[tuple[str, int, dict]] = []  # per record: file, row, column labels
     blank = 0
     for table in tables:
         columns = map_columns(table, _IMPORT_KEYS, rules.IMPORT_REQUIRED)
@@ -283,6 +292,12 @@ def parse_file(ctx: DrawContext, path: Path, department: str | None, encoding: s
                 continue
             seen[(record.uscc, record.item)] = (table.file, number)
             records.append(record)
+            where.append((table.file, number, labels))
+    if not problems:
+        for i, visit in rules.split_visits(records, stored or {}):
+            file, number, labels = where[i]
+            problems.append(_split_problem(records[i], visit, file, number, labels.get("date", "检查日期"),
+                                           labels.get("split_reason", "分次检查理由")))
     if problems:
         raise UserError(
             f"{path}：{len(problems)} 处问题，未写入任何数据（改正后重新导入）",
@@ -295,12 +310,28 @@ def parse_file(ctx: DrawContext, path: Path, department: str | None, encoding: s
 # ---------------------------------------------------------------- writing
 
 
+def _split_problem(record: ResultRecord, visit: str, file: str | None, row: int | None, label: str,
+                   reason: str = "分次检查理由") -> Problem:
+    return Problem(
+        f"{record.uscc} 已于 {visit} 检查；同一检查对象应一次性完成全部事项的检查（第十二条，进一次门、查多项事）："
+        f"分次检查须在“{reason}”中说明理由",
+        f"{record.uscc} was inspected on {visit}; one entity is inspected for all items in one visit (第十二条): a "
+        f"split visit needs its reason in {reason}",
+        file=file, row=row, field=label, value=record.inspected_on,
+    )
+
+
+def _stored_dates(conn: Connection, draw_id: str) -> dict[tuple[str, str], str]:
+    return {(r[0], r[1]): r[2] for r in conn.execute(
+        text("SELECT uscc, item_id, inspected_on FROM inspection_result WHERE draw_id = :d"), {"d": draw_id})}
+
+
 def import_results(conn: Connection, draw_id: str, path: Path, *, operator: str, department: str | None = None,
                    encoding: str | None = None) -> dict:
     ctx = load(conn, draw_id)
     if department:
         department = check_department(ctx, department)
-    records, info = parse_file(ctx, path, department, encoding)
+    records, info = parse_file(ctx, path, department, encoding, _stored_dates(conn, draw_id))
     summary = apply(conn, ctx, records, operator, "results import",
                     {"file": str(path), "sha256": info["sha256"], "department": department, "blank_rows": info["blank"]})
     return {"draw": draw_id, "file": str(path), "sha256": info["sha256"], "department": department,
@@ -312,6 +343,7 @@ OPTION_LABELS = {
     "uscc": "--entity", "item": "--item", "result": "--result", "method": "--method", "date": "--date",
     "signature": "--signature", "reason": "--reason", "witness": "--witness", "followup": "--followup",
     "publish": "--no-publish", "no_publish_reason": "--no-publish", "note": "--note", "key": "key",
+    "split_reason": "--split-reason",
 }
 
 
@@ -322,6 +354,9 @@ def record_result(conn: Connection, draw_id: str, fields: dict[str, str], *, ope
     record = rules.check_row(fields, ctx.scope(), at)
     if record is None:
         raise UserError("结果有误，未写入任何数据", "the result is not valid; nothing was written", problems=at.problems)
+    for _, visit in rules.split_visits([record], _stored_dates(conn, draw_id)):
+        raise UserError("结果有误，未写入任何数据", "the result is not valid; nothing was written",
+                        problems=[_split_problem(record, visit, None, None, "--date", "--split-reason")])
     summary = apply(conn, ctx, [record], operator, "results record", {"entity": record.uscc, "item": record.item})
     return {"draw": draw_id, "entity": record.uscc, "item": record.item, "department": record.department,
             "categories": list(record.categories), **summary}
@@ -335,14 +370,19 @@ def _history_text(name: str, value) -> str | None:
     return str(value)
 
 
-DIGEST_FIELDS = ("uscc", "item_id", "department", "problem", *rules.STORED_FIELDS)
+DIGEST_FIELDS = ("uscc", "item_id", "department", "problem", *(f for f in rules.STORED_FIELDS if f != "split_reason"))
 
 
 def results_digest(rows) -> str:
     """SHA-256 of a draw's results as stored: every changing command records it in its audit
     entry, so `db check` finds a result edited, added or deleted behind the tool's back
-    (第五条 全程留痕; docs/reliability.md)."""
-    return sha256_text(canonical_json(sorted([[row[f] for f in DIGEST_FIELDS] for row in rows])))
+    (第五条 全程留痕; docs/reliability.md). A split reason (migration 7) is appended only when
+    given, so digests recorded before it still match."""
+    def values(row) -> list:
+        out = [row[f] for f in DIGEST_FIELDS]
+        return out + [row["split_reason"]] if row.get("split_reason") is not None else out
+
+    return sha256_text(canonical_json(sorted(values(row) for row in rows)))
 
 
 def stored_results(conn: Connection, draw_id: str) -> list:
@@ -380,10 +420,10 @@ def apply(conn: Connection, ctx: DrawContext, records: list[ResultRecord], opera
         conn.execute(
             text(
                 "INSERT INTO inspection_result (draw_id, uscc, item_id, department, categories, problem, methods, inspected_on, "
-                "signature, signature_reason, witness, followup, publish, no_publish_reason, note, entered_at, entered_by, "
-                "updated_at, updated_by, audit_seq) VALUES (:draw_id, :uscc, :item_id, :department, :categories, :problem, "
-                ":methods, :inspected_on, :signature, :signature_reason, :witness, :followup, :publish, :no_publish_reason, "
-                ":note, :now, :op, :now, :op, :seq)"
+                "signature, signature_reason, witness, followup, publish, no_publish_reason, note, split_reason, entered_at, "
+                "entered_by, updated_at, updated_by, audit_seq) VALUES (:draw_id, :uscc, :item_id, :department, :categories, "
+                ":problem, :methods, :inspected_on, :signature, :signature_reason, :witness, :followup, :publish, "
+                ":no_publish_reason, :note, :split_reason, :now, :op, :now, :op, :seq)"
             ),
             {"draw_id": draw_id, "uscc": record.uscc, "item_id": record.item, "department": record.department,
              "problem": int(record.problem), **record.stored(), "now": now, "op": operator, "seq": entry.seq},
@@ -395,7 +435,7 @@ def apply(conn: Connection, ctx: DrawContext, records: list[ResultRecord], opera
                 "UPDATE inspection_result SET categories = :categories, problem = :problem, methods = :methods, "
                 "inspected_on = :inspected_on, signature = :signature, signature_reason = :signature_reason, witness = :witness, "
                 "followup = :followup, publish = :publish, no_publish_reason = :no_publish_reason, note = :note, "
-                "updated_at = :now, updated_by = :op, audit_seq = :seq "
+                "split_reason = :split_reason, updated_at = :now, updated_by = :op, audit_seq = :seq "
                 "WHERE draw_id = :draw_id AND uscc = :uscc AND item_id = :item_id"
             ),
             {**key, "problem": int(record.problem), **record.stored(), "now": now, "op": operator, "seq": entry.seq},
@@ -439,7 +479,8 @@ def list_results(conn: Connection, draw_id: str, *, department: str | None = Non
             "categories": r["categories"].split("；"), "problem": bool(r["problem"]), "methods": r["methods"].split("；"),
             "inspected_on": r["inspected_on"], "signature": r["signature"], "signature_reason": r["signature_reason"],
             "witness": r["witness"], "followup": r["followup"], "publish": bool(r["publish"]),
-            "no_publish_reason": r["no_publish_reason"], "note": r["note"], "entered_at": r["entered_at"],
+            "no_publish_reason": r["no_publish_reason"], "note": r["note"], "split_reason": r["split_reason"],
+            "complete": rules.signed(r["signature"], r["signature_reason"], r["witness"]), "entered_at": r["entered_at"],
             "entered_by": r["entered_by"], "updated_at": r["updated_at"], "updated_by": r["updated_by"],
             "audit_seq": r["audit_seq"],
         })
@@ -461,29 +502,42 @@ def history(conn: Connection, draw_id: str, *, entity: str | None = None, item: 
 
 
 def status(conn: Connection, draw_id: str, department: str | None = None) -> dict:
-    """第十二条: one inspection per entity covers all its items — what is done and what is missing."""
+    """第十二条: one inspection per entity covers all its items — what is done and what is missing.
+
+    An entity is done only when every item has a result the entity signed, or whose refusal is
+    recorded with the reason and a witness (第十四条); recorded but unsigned results are listed
+    under ``unsigned``. ``publication``: per department, when each entity's results are due to be
+    public (working days after the inspection, domain/deadlines.py) and whether they were."""
     ctx = load(conn, draw_id, need_teams=False)
     wanted = [check_department(ctx, department)] if department else ctx.departments()
-    done = {(r[0], r[1]) for r in conn.execute(text("SELECT uscc, item_id FROM inspection_result WHERE draw_id = :d"), {"d": draw_id})}
+    stored = {(r.uscc, r.item_id): r for r in conn.execute(
+        text("SELECT uscc, item_id, department, inspected_on, signature, signature_reason, witness FROM inspection_result "
+             "WHERE draw_id = :d"), {"d": draw_id})}
     names = dict(conn.execute(text("SELECT code, name FROM department")).all())
-    per_department, missing_all = [], []
+    per_department, missing_all, unsigned_all = [], [], []
     complete_everywhere = {e["uscc"] for e in ctx.entities}
     for dept in wanted:
         items = ctx.department_items(dept)
-        missing = [
-            {"department": dept, "uscc": e["uscc"], "name": e["name"], "item": i["id"], "item_name": i["name"]}
-            for e in ctx.entities for i in items if (e["uscc"], i["id"]) not in done
-        ]
-        incomplete = {m["uscc"] for m in missing}
+        missing, unsigned = [], []
+        for e in ctx.entities:
+            for i in items:
+                row = {"department": dept, "uscc": e["uscc"], "name": e["name"], "item": i["id"], "item_name": i["name"]}
+                r = stored.get((e["uscc"], i["id"]))
+                if r is None:
+                    missing.append(row)
+                elif not rules.signed(r.signature, r.signature_reason, r.witness):
+                    unsigned.append({**row, "signature": r.signature, "witness": r.witness})
+        incomplete = {m["uscc"] for m in missing + unsigned}
         complete_everywhere -= incomplete
         expected = len(ctx.entities) * len(items)
         per_department.append({
             "department": dept, "department_name": names.get(dept, dept), "items": len(items),
             "entities": len(ctx.entities), "entities_done": len(ctx.entities) - len(incomplete),
             "entities_missing": len(incomplete), "results_expected": expected, "results_done": expected - len(missing),
-            "results_missing": len(missing),
+            "results_unsigned": len(unsigned), "results_missing": len(missing),
         })
         missing_all += missing
+        unsigned_all += unsigned
     expected = sum(d["results_expected"] for d in per_department)
     return {
         "draw": draw_id, "task": ctx.task["id"], "department": department.strip().upper() if department else None,
@@ -491,7 +545,46 @@ def status(conn: Connection, draw_id: str, department: str | None = None) -> dic
         "overall": {
             "entities": len(ctx.entities), "entities_done": len(complete_everywhere),
             "entities_missing": len(ctx.entities) - len(complete_everywhere),
-            "results_expected": expected, "results_done": expected - len(missing_all), "results_missing": len(missing_all),
+            "results_expected": expected, "results_done": expected - len(missing_all),
+            "results_unsigned": len(unsigned_all), "results_missing": len(missing_all),
         },
         "missing": missing_all,
+        "unsigned": unsigned_all,
+        "publication": publication_deadlines(conn, ctx, wanted, stored),
     }
+
+
+def publication_deadlines(conn: Connection, ctx: DrawContext, departments: list[str], stored: dict) -> dict:
+    """Per department and entity whose results for it are all recorded: the inspection date (the
+    last of its items), the date they are due to be public, the first publication that carried
+    them, and on_time / late / overdue / pending; 公示及时率 = on time ÷ (on time + late + overdue)."""
+    from datetime import date
+
+    from shuangsuiji.domain import deadlines
+
+    try:
+        days = deadlines.configured_days()
+    except deadlines.WorkingDaysError as exc:
+        raise UserError(f"公示期限设置有误：{exc}", f"Publication deadline setting: {exc}") from None
+    today = date.today().isoformat()
+    publications: dict[str, list[tuple[str, set[str]]]] = {}
+    for dep, at, summary in conn.execute(
+        text("SELECT department, published_at, summary FROM publication WHERE draw_id = :d ORDER BY id"), {"d": ctx.draw_id}
+    ):
+        publications.setdefault(dep, []).append((at[:10], set(json.loads(summary).get("incomplete", []))))
+    entities, counts = [], {"on_time": 0, "late": 0, "overdue": 0, "pending": 0}
+    for dept in departments:
+        items = ctx.department_items(dept)
+        for e in ctx.entities:
+            rows = [stored.get((e["uscc"], i["id"])) for i in items]
+            if not items or any(r is None for r in rows):
+                continue
+            inspected = max(r.inspected_on for r in rows)
+            due = deadlines.add_working_days(inspected, days)
+            published = next((at for at, left_out in publications.get(dept, []) if e["uscc"] not in left_out), None)
+            state = deadlines.timeliness(due, published, today)
+            counts[state] += 1
+            entities.append({"department": dept, "uscc": e["uscc"], "inspected_on": inspected, "due_on": due.on,
+                             "due_exact": due.exact, "published_on": published, "state": state})
+    decided = counts["on_time"] + counts["late"] + counts["overdue"]
+    return {"working_days": days, **counts, "timely_share": [counts["on_time"], decided], "entities": entities}

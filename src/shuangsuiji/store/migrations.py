@@ -438,6 +438,58 @@ MIGRATIONS += (
     ),
 )
 
+# Migration 6 belongs to another change; 7 follows it (versions need not be contiguous here).
+_EVIDENCE_BLOB = """CREATE TABLE evidence_blob (
+                sha256 VARCHAR(64) PRIMARY KEY,
+                size INTEGER NOT NULL,
+                content {binary} NOT NULL
+            )"""
+_FROZEN_7 = (("draw_team_rule", ""), ("draw_replacement_exclusion", ""), ("result_evidence", ""), ("evidence_blob", ""))
+MIGRATIONS += (
+    Migration(
+        7,
+        "team algorithm per draw, what a replacement excluded, split visits, field evidence (第十一条, 第十二条, 第十八条)",
+        (
+            # 第十一条: the tie-break rule the teams were drawn with; draws from before are teams/1.
+            """CREATE TABLE draw_team_rule (
+                draw_id VARCHAR(80) PRIMARY KEY REFERENCES draw (id),
+                algorithm VARCHAR(16) NOT NULL
+            )""",
+            "INSERT INTO draw_team_rule (draw_id, algorithm) SELECT DISTINCT draw_id, 'teams/1' FROM draw_team",
+            # 第十一条: the directory as a replacement saw it: officers no longer available (uscc '')
+            # and conflicts declared after the draw (uscc set), so that the choice replays.
+            # 第十二条 一次性完成: why an entity's results carry another date than its visit.
+            "ALTER TABLE inspection_result ADD COLUMN split_reason TEXT",
+            """CREATE TABLE draw_replacement_exclusion (
+                draw_id VARCHAR(80) NOT NULL,
+                seq INTEGER NOT NULL,
+                cert_no VARCHAR(32) NOT NULL,
+                uscc VARCHAR(18) NOT NULL,
+                PRIMARY KEY (draw_id, seq, cert_no, uscc),
+                FOREIGN KEY (draw_id, seq) REFERENCES draw_replacement (draw_id, seq)
+            )""",
+            # 第十八条 文字和音像记录: photos, scans, audio and video of a visit, stored by SHA-256.
+            """CREATE TABLE result_evidence (
+                id INTEGER PRIMARY KEY,
+                draw_id VARCHAR(80) NOT NULL REFERENCES draw (id),
+                uscc VARCHAR(18) NOT NULL,
+                sha256 VARCHAR(64) NOT NULL,
+                name TEXT NOT NULL,
+                media_type VARCHAR(80) NOT NULL,
+                size INTEGER NOT NULL,
+                note TEXT NOT NULL,
+                attached_at VARCHAR(32) NOT NULL,
+                operator TEXT NOT NULL,
+                audit_seq INTEGER NOT NULL,
+                UNIQUE (draw_id, uscc, sha256)
+            )""",
+        ),
+        # The content itself, once per SHA-256 (several results may cite one scan); all append-only.
+        sqlite=(_EVIDENCE_BLOB.format(binary="BLOB"),) + _frozen(*_FROZEN_7)["sqlite"],
+        postgresql=(_EVIDENCE_BLOB.format(binary="BYTEA"),) + _frozen(*_FROZEN_7)["postgresql"],
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -259,6 +260,24 @@ class DrawReplacement(SQLModel, table=True):
     operator: str
 
 
+class DrawTeamRule(SQLModel, table=True):
+    """The tie-break rule a draw's teams were drawn with (teams/1 before migration 7)."""
+
+    __tablename__ = "draw_team_rule"
+    draw_id: str = Field(primary_key=True, foreign_key="draw.id")
+    algorithm: str
+
+
+class DrawReplacementExclusion(SQLModel, table=True):
+    """What a replacement saw: an officer no longer available (uscc '') or a conflict declared since."""
+
+    __tablename__ = "draw_replacement_exclusion"
+    draw_id: str = Field(primary_key=True)
+    seq: int = Field(primary_key=True)
+    cert_no: str = Field(primary_key=True)
+    uscc: str = Field(primary_key=True)
+
+
 # ---------------------------------------------------------------- 第十二条 to 第十六条 (migration 4)
 
 
@@ -281,6 +300,7 @@ class InspectionResult(SQLModel, table=True):
     publish: int
     no_publish_reason: Optional[str] = None
     note: Optional[str] = None
+    split_reason: Optional[str] = None
     entered_at: str
     entered_by: str
     updated_at: str
@@ -350,3 +370,31 @@ class Publication(SQLModel, table=True):
     published_at: str
     operator: str
     audit_seq: int
+
+
+# ---------------------------------------------------------------- 第十八条 field evidence (migration 7)
+
+
+class ResultEvidence(SQLModel, table=True):
+    """A photo, scan, audio or video attached to one entity's result; content in evidence_blob."""
+
+    __tablename__ = "result_evidence"
+    __table_args__ = (UniqueConstraint("draw_id", "uscc", "sha256"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    draw_id: str = Field(foreign_key="draw.id")
+    uscc: str
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    note: str
+    attached_at: str
+    operator: str
+    audit_seq: int
+
+
+class EvidenceBlob(SQLModel, table=True):
+    __tablename__ = "evidence_blob"
+    sha256: str = Field(primary_key=True)
+    size: int
+    content: bytes
