@@ -116,7 +116,7 @@ def _copy_into_sqlite(conn: Connection, version: int, path: Path) -> None:
     creation order so that each row's parents are there first. ``conn`` holds the write lock,
     so no command's change can fall between two tables.
     """
-    from shuangsuiji.services.upsert import _executemany
+    from shuangsuiji.services.upsert import _executemany, close_permit, open_permit
     from shuangsuiji.store.engine import make_engine
 
     if version != migrations.LATEST:
@@ -129,6 +129,7 @@ def _copy_into_sqlite(conn: Connection, version: int, path: Path) -> None:
         with engine.connect() as copy, copy.begin():
             migrations.upgrade(copy)
             copy.exec_driver_sql("DELETE FROM schema_migrations")
+            open_permit(copy)  # the copy takes the directories as they are (migration 6)
             tables = [r[0] for r in copy.exec_driver_sql(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
             found = inspect(conn)
@@ -141,6 +142,7 @@ def _copy_into_sqlite(conn: Connection, version: int, path: Path) -> None:
                                             execution_options={"yield_per": 20_000})
                 for batch in rows.partitions():
                     _executemany(copy, insert, [tuple(r) for r in batch])
+            close_permit(copy)
     except sqlite3.Error as exc:
         raise UserError(f"备份失败：{exc}", f"Backup failed: {exc}") from None
     finally:
@@ -313,11 +315,14 @@ def _triggers(conn: Connection, version: int, report: _Report) -> int:
                        f"触发器 {name} 被停用：存储不再拒绝此类更改")
         elif found[name] != _trigger_signature(statement, dialect, table):
             report.add("triggers", table, name, f"trigger {name} was altered", f"触发器 {name} 被改动")
-    if dialect != "sqlite":
-        body = conn.exec_driver_sql("SELECT prosrc FROM pg_proc WHERE proname = 'shuangsuiji_refuse_change'").scalar()
-        want = migrations._POSTGRES_REFUSE.split("$$")[1]
+    functions = [("shuangsuiji_refuse_change", migrations._POSTGRES_REFUSE)]
+    if version >= 6:
+        functions.append(("shuangsuiji_import_only", migrations._POSTGRES_IMPORT_ONLY))
+    for function, created in functions if dialect != "sqlite" else ():
+        body = conn.exec_driver_sql(f"SELECT prosrc FROM pg_proc WHERE proname = '{function}'").scalar()
+        want = created.split("$$")[1]
         if body is None or " ".join(body.split()) != " ".join(want.split()):
-            report.add("triggers", None, "shuangsuiji_refuse_change()",
+            report.add("triggers", None, f"{function}()",
                        "the function the triggers call was altered or removed: the store may no longer refuse changes",
                        "触发器调用的函数被改动或删除：存储可能不再拒绝更改")
     return len(expected)

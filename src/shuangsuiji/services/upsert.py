@@ -26,6 +26,16 @@ class Directory:
     tracked: tuple[str, ...]  # fields whose every change is kept in the history (who, when, from, to)
 
 
+def open_permit(conn: Connection) -> None:
+    """Let this transaction write entities, officers and conflicts (migration 6 refuses it otherwise)."""
+    conn.exec_driver_sql("INSERT INTO import_permit (id) VALUES (1)")
+
+
+def close_permit(conn: Connection) -> None:
+    """Give the permit back before the transaction commits: no one else ever sees it."""
+    conn.exec_driver_sql("DELETE FROM import_permit")
+
+
 def _placeholders(conn: Connection, n: int) -> str:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     return ", ".join([mark] * n)
@@ -90,22 +100,27 @@ class Load:
         self.conn, self.d = conn, d
         self.now = utc_now()
         self.count = 0
+        open_permit(conn)
         cols = ", ".join(d.columns)
         marks = _placeholders(conn, len(d.columns))
         self.empty = conn.execute(text(f"SELECT COUNT(*) FROM {d.table}")).scalar_one() == 0
         self.pg = conn.dialect.name == "postgresql"
-        self.indexes: list[str] = []  # CREATE INDEX statements to run again after a first load
+        self.indexes: list[str] = []  # CREATE INDEX / TRIGGER statements to run again after a first load
         if self.empty:
             # Building the table's indexes once after the rows are in is faster than growing them row by
             # row (measured: 1.3 s of a million-row import for the key index); keys are already unique
             # within the file, and the unique index built afterwards checks that again.
             # Not on PostgreSQL: DROP INDEX would lock readers out of the table until COMMIT.
+            # The INSERT refusal trigger (migration 6) goes and comes back with them, in this transaction:
+            # it would cost a permit lookup per row, and SQLite cannot compile an INSERT into a table
+            # with a trigger while the key its history rows refer to has no unique index.
             if not self.pg:
-                for name, sql in conn.exec_driver_sql(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
-                    (d.table,),
+                for kind, name, sql in conn.exec_driver_sql(
+                    "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL "
+                    "AND (type = 'index' OR (type = 'trigger' AND name = ?))",
+                    (d.table, f"{d.table}_no_insert"),
                 ).all():
-                    conn.exec_driver_sql(f"DROP INDEX {name}")
+                    conn.exec_driver_sql(f"DROP {kind.upper()} {name}")
                     self.indexes.append(sql)
             # Constants inlined (``now`` is our own timestamp text), so rows go in as parsed.
             self.insert = f"INSERT INTO {d.table} ({cols}, in_directory, updated_at) VALUES ({marks}, 1, '{self.now}')"
@@ -137,8 +152,11 @@ class Load:
             for sql in self.indexes:
                 conn.exec_driver_sql(sql)
             summary = {"inserted": self.count, "updated": 0, "unchanged": 0, "removed": 0}
-            return summary, audit.append(conn, operator, command, {**payload, **summary})
-        return self._merge_stage(operator, command, payload, sync)
+            entry = audit.append(conn, operator, command, {**payload, **summary})
+        else:
+            summary, entry = self._merge_stage(operator, command, payload, sync)
+        close_permit(conn)
+        return summary, entry
 
     def _merge_stage(self, operator: str, command: str, payload: dict[str, Any], sync: bool):
         conn, d, now = self.conn, self.d, self.now

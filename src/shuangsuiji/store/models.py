@@ -350,3 +350,11 @@ class Publication(SQLModel, table=True):
     published_at: str
     operator: str
     audit_seq: int
+
+
+class ImportPermit(SQLModel, table=True):
+    """Held by an import inside its own transaction; entities, officers and conflicts change only
+    while it exists (migration 6). Always empty outside such a transaction."""
+
+    __tablename__ = "import_permit"
+    id: int = Field(primary_key=True)
