@@ -102,3 +102,18 @@ def test_an_officer_hidden_during_the_inspector_draw_is_found(demo, cli):
 def test_a_left_permit_is_found(demo, cli):
     sql(demo, "INSERT INTO import_permit (id) VALUES (1)")
     assert ("directories", "import_permit", "1") in where(problems(cli))
+
+
+# ---------------------------------------------------------------- a swapped row is named, never "internal error"
+
+
+def test_a_team_row_pointing_to_a_swapped_entity_is_named(demo, cli, tmp_path):
+    draw = one(demo, "SELECT id FROM draw WHERE state = 'locked' AND id IN (SELECT draw_id FROM draw_team)")[0]
+    first = one(demo, "SELECT uscc FROM draw_selection WHERE draw_id = ? ORDER BY stratum, position LIMIT 1", (draw,))[0]
+    drop_triggers(demo, "draw_selection")
+    sql(demo, "UPDATE draw_selection SET uscc = '91441882MA4UXXXXX1' WHERE draw_id = ? AND uscc = ?", params=(draw, first))
+    for args in (("draws", "show", draw), ("draws", "export", draw, "-o", tmp_path / "b.json"), ("draws", "verify", draw)):
+        result = cli(*args)
+        assert result.code == 3, (args, result.err)
+        assert f"draw_team row ({draw}, {first}, 1)" in result.err and "internal error" not in result.err
+    assert ("draws", "draw", draw) in where(problems(cli))

@@ -531,6 +531,14 @@ def initial_teams(conn: Connection, draw_id: str) -> Assignment | None:
     if not rows:
         return None
     order = {s["uscc"]: i for i, s in enumerate(selection(conn, draw_id))}
+    for uscc, position, _, _ in rows:
+        if uscc not in order:  # a row edited behind the tool's back: name it, never a KeyError
+            raise UserError(
+                f"draw_team 行 ({draw_id}, {uscc}, {position}) 的检查对象不在 {draw_id} 锁定的名单中（存储被改动，运行 db check）",
+                f"draw_team row ({draw_id}, {uscc}, {position}) names an entity that is not in {draw_id}'s locked list "
+                "(the store was edited; run `db check`)",
+                code=ExitCode.PROBLEMS,
+            )
     teams: dict[str, list] = {}
     for uscc, _, cert, dept in sorted(rows, key=lambda r: (order[r[0]], r[1])):
         teams.setdefault(uscc, []).append({"officer": cert, "department": dept})
@@ -559,7 +567,12 @@ def final_teams(conn: Connection, draw_id: str) -> Assignment | None:
     if initial is None or not recorded:
         return initial
     team_draw, entities = _frozen_team_draw(conn, _draw_row(conn, draw_id))
-    return rebuild_assignment(entities, team_draw, _as_replacements(recorded))
+    try:
+        return rebuild_assignment(entities, team_draw, _as_replacements(recorded))
+    except AssignmentError as exc:  # only rows edited behind the tool's back get here
+        raise UserError(f"{draw_id} 的更换记录无法重放：{exc.zh}（存储被改动，运行 db check）",
+                        f"{draw_id}'s replacements cannot be replayed: {exc} (the store was edited; run `db check`)",
+                        code=ExitCode.PROBLEMS) from None
 
 
 def replace(conn: Connection, draw_id: str, cert: str, reason: str, *, operator: str, entity: str | None = None, note: str = "") -> dict:

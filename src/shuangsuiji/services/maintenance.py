@@ -519,6 +519,8 @@ def _draws(conn: Connection, report: _Report) -> int:
     for draw_id in ids:
         try:
             _one_draw(conn, draw_id, logged.get(draw_id, []), report, draws)
+        except UserError as exc:  # a row that names what does not fit, as `draws verify` says it
+            report.add("draws", "draw", draw_id, exc.en, exc.zh)
         except Exception as exc:  # unreadable rows are themselves the finding
             report.add("draws", "draw", draw_id, f"cannot be read: {exc!r}", f"无法读取：{exc!r}")
     return len(ids)
