@@ -634,6 +634,9 @@ def _cross_check(bundle: dict, entries: list[dict], report: Report) -> None:
     except bundles.Mismatch as exc:
         report.bundle_ok = False
         report.add(f"与 {AUDIT} 不符：{exc.message}", f"disagrees with {AUDIT}: {exc.message}", file=BUNDLE, field=exc.field)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # an entry's payload malformed deep inside
+        report.bundle_ok = False
+        report.add(f"无法与 {AUDIT} 核对：{exc!r}", f"cannot be cross-checked with {AUDIT}: {exc!r}", file=BUNDLE, field="audit")
 
 
 def _check_task(zf: zipfile.ZipFile, bundle: dict | None, report: Report) -> None:

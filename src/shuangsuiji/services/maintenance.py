@@ -657,15 +657,17 @@ def _directories(conn: Connection, report: _Report) -> int:
                 report.add("directories", table, code,
                            f"{field} is {now!r}, but its history's last change set it to {value!r} (edited outside an import)",
                            f"{field} 为 {now!r}，但变更记录最后一次将其设为 {value!r}（在导入之外被修改）")
+    scopes: dict[str, list] = {}  # the directory's rows per task scope, read once for every draw of that scope
     for draw_id, task_id, locked_at in conn.execute(text(
         "SELECT id, task_id, locked_at FROM draw WHERE locked_at IS NOT NULL ORDER BY task_id, attempt"
     )).all():
-        _draw_population_then(conn, report, draw_id, task_id, locked_at)
+        _draw_population_then(conn, report, draw_id, task_id, locked_at, scopes)
         _draw_officers_then(conn, report, draw_id, task_id)
     return n
 
 
-def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_id: str, locked_at: str) -> None:
+def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_id: str, locked_at: str,
+                          scopes: dict[str, list]) -> None:
     """Every entity unchanged since the draw is in its frozen population exactly when it was drawable then."""
     from datetime import datetime, timezone
 
@@ -682,9 +684,11 @@ def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_
     recent, _ = tasks.recently_drawn(conn, task, at)
     where, params = tasks.directory_where(definition["scope"]["directory"])
     ratios = definition["ratios"]
-    rows = conn.execute(text(
-        "SELECT uscc, risk_class, in_directory, status, updated_at FROM entity" + (f" WHERE {' AND '.join(where)}" if where else "")
-    ), params)
+    key = canonical_json([where, params])
+    if key not in scopes:
+        scopes[key] = tasks._fetch(conn, "SELECT uscc, risk_class, in_directory, status, updated_at FROM entity"
+                                   + (f" WHERE {' AND '.join(where)}" if where else ""), params)
+    rows = scopes[key]
     seen = set()
     for uscc, risk, in_directory, status, updated_at in rows:
         seen.add(uscc)
