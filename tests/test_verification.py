@@ -298,7 +298,7 @@ def test_commit_prints_and_writes_the_commitment_and_verify_checks_a_bundle_agai
     assert committed.code == 0, committed.err
     published = json.loads(out.read_text(encoding="utf-8"))
     assert published["format"] == "shuangsuiji-commitment" and published["population_sha256"] in committed.out
-    assert {"draw", "task", "population_sha256", "parameters_sha256", "sources", "committed_at", "audit_entry"} <= set(published)
+    assert {"draw", "task", "population_sha256", "parameters_sha256", "sources", "committed_at", "audit_head"} <= set(published)
     beacon = "ab" * 32
     ran = store("draws", "run", task, "--dice", "31415926535897932384", "--beacon-value", beacon, "--json")
     assert ran.code == 0, ran.err
@@ -390,3 +390,17 @@ def test_a_bundle_nested_100000_deep_is_refused_named(store, tmp_path):
     # brackets inside text do not count
     from shuangsuiji.domain.bundle import parse
     assert parse(json.dumps({"a": "[" * 1000})) == {"a": "[" * 1000}
+
+
+def test_an_archived_bundle_nested_too_deep_is_named(store, tmp_path):
+    draw = make_joint_draw(store, tmp_path)
+    out = tmp_path / "a.zip"
+    assert store("archive", draw, "-o", out).code == 0
+
+    def deepen(files):
+        files["draw/bundle.json"] = b"[" * 100_000 + b"]" * 100_000
+        fix_manifest(files, "draw/bundle.json")
+
+    result = store("archive", "verify", rewrite(out, tmp_path / "deep.zip", deepen), "--json")
+    assert result.code == 3 and "internal error" not in result.err
+    assert [(p["file"], p["field"]) for p in result.json()["problems"]] == [("draw/bundle.json", "bundle")]

@@ -463,7 +463,7 @@ def check_commitment(bundle: dict, published: Any) -> None:
     for key in ("population_sha256", "parameters_sha256", "sources", "committed_at"):
         if published.get(key) != committed.get(key):
             raise Mismatch(f"seed.commitment.{key}", "differs from the published commitment")
-    entry = published.get("audit_entry")
+    entry = published.get("audit_head")
     refs = [a for a in bundle["audit"] if a["command"] == "draws commit"]
     if not isinstance(entry, dict) or [{"seq": a["seq"], "hash": a["hash"]} for a in refs] != [entry]:
         raise Mismatch("audit", "the bundle's `draws commit` entry is not the one the commitment names")

@@ -192,7 +192,7 @@ def commit(conn: Connection, task_id: str, sources: list[dict], operator: str) -
     entry = audit.append(conn, operator, "draws commit", {"draw": draw_id, "task": task_id, "commitment": commitment})
     # What to publish now, before any seed exists (docs/coordinators.md); `verify --commitment` checks a bundle against it.
     published = {"format": bundles.COMMITMENT_FORMAT, "draw": draw_id, "task": task_id, **commitment,
-                 "audit_entry": {"seq": entry.seq, "hash": entry.hash}}
+                 "audit_head": {"seq": entry.seq, "hash": entry.hash}}  # the `draws commit` entry
     return {"draw": draw_id, "task": task_id, "commitment": commitment, "published": published,
             "strata": frozen.parameters["strata"], "audit_seq": entry.seq}
 
