@@ -374,7 +374,8 @@ def cross_check(bundle: dict, entries: list[dict]) -> int:
     named = {ref["seq"] for ref in bundle["audit"]}
     missing = sorted(e["seq"] for found in mine.values() for e in found if e["seq"] not in named)
     if missing:
-        raise Mismatch("audit", f"the log's entries {missing} of {draw['id']} are left out of the bundle")
+        raise Mismatch("audit", f"the log's entries {missing} of {draw['id']} are left out of the bundle "
+                                "(or the bundle predates them: export it again)")
     if created and created[-1]["payload"].get("sha256") != task["definition_sha256"]:
         raise Mismatch("task.definition_sha256", f"differs from the `tasks create` entry {created[-1]['seq']}")
     commitment = bundle["seed"]["commitment"]
