@@ -7,9 +7,18 @@ bad bundles get a named refusal. docs/verifying.md and docs/reliability.md §4 l
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime, timezone
+
 import pytest
 
-from conftest import DBError, copy_store
+from conftest import EXAMPLES, DBError, copy_store, run_process
+from shuangsuiji.domain.draw import sample
+from shuangsuiji.domain.seed import BEACONS
+from test_archive import fix_manifest, rewrite
+from test_draws import make_task
+from test_results import make_joint_draw
 from test_tamper import SEED, demo_db, drop_triggers, one, problems, restore_triggers, sql, where  # noqa: F401 (fixture)
 
 
@@ -65,7 +74,6 @@ def test_an_unreverted_edit_of_a_row_with_history_is_found(demo, cli, tmp_path):
     """After an import changed a row, the row's tracked fields must be its history's last values."""
     e = drawable(demo)
     lines = (tmp_path / "o.csv")
-    from conftest import EXAMPLES
     text = (EXAMPLES / "objects.csv").read_text(encoding="utf-8")
     header, *body = text.splitlines()
     cols = header.split(",")
@@ -120,18 +128,6 @@ def test_a_team_row_pointing_to_a_swapped_entity_is_named(demo, cli, tmp_path):
 
 
 # ---------------------------------------------------------------- the bundle carries and checks what an auditor needs
-
-import hashlib  # noqa: E402
-import json  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-
-from conftest import run_process  # noqa: E402
-from shuangsuiji.domain.audit import canonical_json  # noqa: E402
-from shuangsuiji.domain.draw import sample  # noqa: E402
-from shuangsuiji.domain.seed import BEACONS  # noqa: E402
-from test_archive import MANIFEST, fix_manifest, rewrite  # noqa: E402
-from test_draws import make_task  # noqa: E402
-from test_results import make_joint_draw  # noqa: E402
 
 
 @pytest.fixture
