@@ -120,3 +120,58 @@ mutate evidence-blob-mutable src/shuangsuiji/store/migrations.py \
 mutate evidence-not-archived src/shuangsuiji/services/archive.py \
   '            files[r["path"]] = evidence.content(conn, r["sha256"])' '            pass' \
   tests/test_evidence.py -k archive
+# Issue 11: the directories are as protected as the draws; the bundle checks what it only asserted.
+mutate directory-edit-allowed src/shuangsuiji/store/migrations.py \
+  '               WHEN NOT EXISTS (SELECT 1 FROM import_permit)' '               WHEN 0' \
+  tests/test_verification.py -k direct_edit
+mutate edit-around-draw-unseen src/shuangsuiji/services/maintenance.py \
+  '        if drawable and frozen.get(uscc) != risk:' '        if False:' \
+  tests/test_verification.py -k hidden_during_a_draw
+mutate history-not-reconciled src/shuangsuiji/services/maintenance.py \
+  '            if (None if now is None else str(now)) != value:' '            if False:' \
+  tests/test_verification.py -k unreverted
+mutate officer-edit-unseen src/shuangsuiji/services/maintenance.py \
+  '        if updated_at > at or (cert in eligible) == (cert in pooled):' '        if True:' \
+  tests/test_verification.py -k officer_hidden
+mutate swapped-row-keyerror src/shuangsuiji/services/draws.py \
+  '        if uscc not in order:  # a row edited' '        if False:  # a row edited' \
+  tests/test_verification.py -k swapped
+mutate earlier-attempts-unchecked src/shuangsuiji/domain/bundle.py \
+  '    if len(earlier) != attempt - 1:' '    if False:' \
+  tests/test_verification.py -k redraw
+mutate stratum-removal-accepted src/shuangsuiji/domain/bundle.py \
+  '    if named != sorted(definition["ratios"]):' '    if False:' \
+  tests/test_verification.py -k removed_stratum
+mutate fractional-size-accepted src/shuangsuiji/domain/bundle.py \
+  '            if type(stratum[key]) is not int:' '            if False:' \
+  tests/test_verification.py -k removed_stratum
+mutate inspectors-null-accepted src/shuangsuiji/domain/bundle.py \
+  '    if bundle["inspectors"] is None and logged:' '    if False:' \
+  tests/test_verification.py -k removed_stratum
+mutate log-run-entry-ignored src/shuangsuiji/domain/bundle.py \
+  '        if run.get(key) != value:' '        if False:' \
+  tests/test_verification.py -k "covers or resealed"
+mutate archive-not-cross-checked src/shuangsuiji/services/archive.py \
+  '        if report.bundle_ok and entries:' '        if False:' \
+  tests/test_verification.py -k resealed
+mutate commitment-unchecked src/shuangsuiji/domain/bundle.py \
+  '        if published.get(key) != committed.get(key):' '        if False:' \
+  tests/test_verification.py -k commitment
+mutate past-beacon-round-accepted src/shuangsuiji/domain/seed.py \
+  '    if at <= now:' '    if False:' \
+  tests/test_verification.py -k beacon
+mutate beacon-value-unchecked src/shuangsuiji/domain/seed.py \
+  '    return None if _HEX64.match(value) else' '    return None if True else' \
+  tests/test_verification.py -k beacon
+mutate void-by-one-operator src/shuangsuiji/services/draws.py \
+  '        if request.operator == operator:' '        if False:' \
+  tests/test_verification.py -k second_operator
+mutate failed-reveal-accepted src/shuangsuiji/cli/draws.py \
+  '    if not result["ok"]:  # the mismatch is recorded' '    if False:  # the mismatch is recorded' \
+  tests/test_verification.py -k secret_hash
+mutate secret-newline-hashed src/shuangsuiji/cli/draws.py \
+  '    return value[:-2] if value.endswith' '    return value if True else value[:-2] if value.endswith' \
+  tests/test_verification.py -k secret_hash
+mutate nesting-unbounded src/shuangsuiji/domain/bundle.py \
+  '        if depth > MAX_DEPTH:' '        if False:' \
+  tests/test_verification.py -k nested

@@ -303,7 +303,8 @@ def test_dry_run_writes_nothing_and_bad_input_is_refused(draw, store, tmp_path):
 
 def test_a_draw_that_is_not_locked_is_not_archived(store, tmp_path):
     draw = make_joint_draw(store, tmp_path)
-    assert store("draws", "void", draw, "--reason", "测试作废", "--yes").code == 0
+    assert store("draws", "void", draw, "--reason", "测试作废", "--yes").code == 0  # it has officers: a request
+    assert store("--operator", "second", "draws", "void", draw, "--confirm", "--yes").code == 0
     refused = store("archive", draw, "-o", tmp_path / "a.zip")
     assert refused.code == 1 and "not locked (void)" in refused.err
     assert not (tmp_path / "a.zip").exists()

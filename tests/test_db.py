@@ -46,7 +46,7 @@ def test_check_passes_on_a_store_with_every_kind_of_draw(drawn):
     assert data["ok"] is True and data["problems"] == []
     assert data["schema_version"] == data["latest_version"]
     assert set(data["checks"]) == {"schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references",
-                                   "frozen_rows", "draws", "teams", "results"}
+                                   "frozen_rows", "draws", "teams", "results", "directories"}
     skipped = {name for name, c in data["checks"].items() if c.get("skipped")}
     assert skipped == ({"integrity"} if ON_PG else set())  # SQLite's integrity_check has no PostgreSQL twin
     assert all(c["ok"] for name, c in data["checks"].items() if name not in skipped)
@@ -90,7 +90,8 @@ def test_check_reports_foreign_key_damage(store, store_env):
         conn.execute("INSERT INTO inspector_history (cert_no, field, old_value, new_value, changed_at, operator, audit_seq) "
                      "VALUES ('NOBODY', 'status', 'a', 'b', 'now', 'x', 1)")
     found = store("db", "check", "--json").json()["problems"]
-    assert [(p["check"], p["table"]) for p in found] == [("foreign_keys", "inspector_history")]
+    # (and the history row names audit entry 1, which no `inspectors import` is)
+    assert [(p["check"], p["table"]) for p in found] == [("foreign_keys", "inspector_history"), ("directories", "inspector_history")]
     assert "inspector row that does not exist" in found[0]["message"]
 
 

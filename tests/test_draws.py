@@ -107,7 +107,7 @@ def test_bundle_verifies_offline_and_every_edit_is_named(store, task, tmp_path):
     path = tmp_path / "bundle.json"
     assert store("draws", "export", draw, "-o", path).code == 0
     ok = store("verify", path, "--json")
-    assert ok.code == 0 and ok.json() == {"ok": True, "draw": draw}
+    assert ok.code == 0 and ok.json() == {"ok": True, "draw": draw, "state": "locked", "void": None, "earlier_attempts": 0}
     original = json.loads(path.read_text(encoding="utf-8"))
     big = max(original["strata"], key=lambda s: s["size"])
     i = original["strata"].index(big)

@@ -54,7 +54,8 @@ def task_draw(store, tmp_path):
     results all in with problems in rows 2 and 5, RS's results for all but the last two
     entities (the first with a problem), one follow-up closed."""
     make_joint_draw(store, tmp_path)  # 2026-T1-D1, locked, with officers
-    ok(store, "draws", "void", "2026-T1-D1", "--reason", VOID_REASON, "--yes")
+    ok(store, "draws", "void", "2026-T1-D1", "--reason", VOID_REASON, "--yes")  # it has officers: a request
+    ok(store, "--operator", "second", "draws", "void", "2026-T1-D1", "--confirm", "--yes")
     ok(store, "draws", "run", "2026-T1", "--seed", SEED2)
     ok(store, "draws", "inspectors", DRAW)
     leader = ok(store, "draws", "show", DRAW, "--json").json()["teams"][0]["members"][0]["officer"]

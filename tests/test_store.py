@@ -24,7 +24,7 @@ def test_migrated_schema_matches_the_models(cli, store_env):
 def test_init_twice_changes_nothing(cli, store_env):
     first = cli("init", "--json").json()
     second = cli("init", "--json").json()
-    assert first["applied"] == [1, 2, 3, 4, 5, 7] and second["applied"] == []
+    assert first["applied"] == [1, 2, 3, 4, 5, 6, 7] and second["applied"] == []
     with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == 1
         if not ON_PG:

@@ -146,9 +146,13 @@ def test_the_store_refuses_changing_frozen_rows(db, table, change):
                 conn.execute("SET session_replication_role = replica")
             conn.execute(f"INSERT INTO {table} ({', '.join(c[0] for c in info)}) VALUES ({', '.join('?' * len(info))})", values)
     column = info[-1][0]
-    statement = (f"UPDATE {table} SET {column} = {column} WHERE {ROWID} = (SELECT MIN({ROWID}) FROM {table})"
-                 if change == "update"
-                 else f"DELETE FROM {table} WHERE {ROWID} = (SELECT MIN({ROWID}) FROM {table})")
+    statement = {
+        "update": f"UPDATE {table} SET {column} = {column} WHERE {ROWID} = (SELECT MIN({ROWID}) FROM {table})",
+        "delete": f"DELETE FROM {table} WHERE {ROWID} = (SELECT MIN({ROWID}) FROM {table})",
+        # a copy of a row: refused before its key could clash
+        "insert": f"INSERT INTO {table} ({', '.join(c[0] for c in info if c[0] != 'id')}) "
+                  f"SELECT {', '.join(c[0] for c in info if c[0] != 'id')} FROM {table} LIMIT 1",
+    }[change]
     if table == "draw":
         statement = statement.replace(f"SELECT MIN({ROWID}) FROM draw", f"SELECT MIN({ROWID}) FROM draw WHERE state = 'locked'")
     with pytest.raises(DBError, match="append-only|frozen|never changes"):

@@ -377,6 +377,7 @@ def test_population_from_sql_matches_the_rule_row_by_row(cli, store_env, entitie
     for i, e in enumerate(entities):
         e["uscc"] = f"91441882MA{(i * 7919) % 10**8:08d}"  # distinct, in no particular order
     with connect(store_env) as conn:
+        conn.execute("INSERT INTO import_permit (id) VALUES (1)")  # as an import does (migration 6)
         conn.execute("DELETE FROM entity")
         if entities:
             conn.executemany(
@@ -384,6 +385,7 @@ def test_population_from_sql_matches_the_rule_row_by_row(cli, store_env, entitie
                 "attributes, in_directory, updated_at) VALUES (?, 'x', '企业', ?, ?, '', ?, ?, '{}', ?, 't')",
                 [(e["uscc"], e["industry"], e["region"], e["status"], e["risk_class"], e["in_directory"]) for e in entities],
             )
+        conn.execute("DELETE FROM import_permit")
     ratios = {c: "0.5" for c in sorted(classes)}
     task = {"id": "T", "definition": {"ratios": ratios, "rounding": "ceil_min1", "scope": {"directory": scope}}}
     store = Store(str(store_env))

@@ -155,7 +155,8 @@ TASK = Layout(
         Section("redraws", "作废的抽取（重抽）及理由", "Voided draws (re-draws) and reasons", (
             _C("draw", "抽取编号", "draw"), _C("attempt", "次序", "attempt", "int"),
             _C("was_locked", "作废前已锁定", "locked before void", "bool"), _C("created_at", "创建时间", "created", "time"),
-            _C("voided_at", "作废时间", "voided", "time"), _C("reason", "作废理由", "reason"), _C("operator", "操作人", "operator"))),
+            _C("voided_at", "作废时间", "voided", "time"), _C("reason", "作废理由", "reason"), _C("operator", "操作人", "operator"),
+            _C("requested_by", "申请作废", "void requested by"), _C("voided_by", "作废（确认）人", "voided (confirmed) by"))),
         Section("replacements", "执法人员更换及理由（第十一条）", "Officer replacements and reasons (第十一条)", (
             _C("seq", "序号", "seq", "int"), _C("officer", "被更换人员", "officer"), _C("officer_name", "姓名", "name"),
             DEPT, _C("reason", "理由", "reason", "replacement_reason"), _C("note", "说明", "note"),
@@ -254,6 +255,10 @@ YEAR = Layout(
             _C("officer", "执法证号", "certificate"), _C("name", "姓名", "name"), DEPT,
             _C("visits", "检查户次", "visits", "int"), _C("as_leader", "任组长", "as leader", "int"),
             _C("draws", "抽取数", "draws", "int"), _C("tasks", "任务数", "tasks", "int"))),
+        Section("voids", "年内作废的抽取及理由", "Draws voided in the year, with reasons", (
+            _C("task", "任务编号", "task"), _C("draw", "抽取编号", "draw"), _C("was_locked", "作废前已锁定", "locked before void", "bool"),
+            _C("voided_at", "作废(UTC)", "voided (UTC)"), _C("reason", "作废理由", "reason"),
+            _C("requested_by", "申请作废", "void requested by"), _C("voided_by", "作废（确认）人", "voided (confirmed) by"))),
         Section("repeat_entities", "年内多次被抽中的检查对象", "Entities drawn more than once in the year", (
             _C("uscc", "统一社会信用代码", "code"), _C("name", "名称", "name"),
             _C("times_drawn", "抽中次数", "times drawn", "int"), _C("times_inspected", "已检查次数", "times inspected", "int"),

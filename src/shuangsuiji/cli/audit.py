@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -68,3 +69,31 @@ def head(as_json: Json = False) -> None:
         output.emit_json(data)
     else:
         print(f"{data['seq']}:{data['hash']}")
+
+
+@app.command("export", help=t(
+    "把整条日志写成一个 JSON 文件（每条含其哈希覆盖的字段），供 shuangsuiji verify --log 和他人离线复核",
+    "Write the whole log as one JSON file (each entry with the fields its hash covers), for `shuangsuiji verify --log` "
+    "and anyone re-checking it offline"))
+def export(
+    out: Annotated[Path, typer.Option("-o", "--output", help=t("输出 log.json", "output log.json"), show_default=False)],
+    as_json: Json = False,
+) -> None:
+    import json
+
+    from shuangsuiji.domain.bundle import sha256_text
+    from shuangsuiji.files import replacing
+    from shuangsuiji.services import audit
+
+    with context.reading() as conn:
+        data = audit.export(conn)
+    body = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    with replacing(out) as partial:
+        partial.write_text(body, encoding="utf-8")
+    head = data["head"]
+    result = {"file": str(out), "entries": len(data["entries"]), "head": f"{head['seq']}:{head['hash']}", "sha256": sha256_text(body)}
+    if as_json:
+        output.emit_json(result)
+    else:
+        output.info(t(f"已写出 {out}：{result['entries']} 条，链头 {result['head']}",
+                      f"Wrote {out}: {result['entries']} entries, head {result['head']}"))

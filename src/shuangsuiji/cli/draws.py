@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import Json, Yes
+from shuangsuiji.cli.options import ExpectHead, Json, Yes, parse_head
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.files import replacing
 from shuangsuiji.i18n import t
@@ -34,6 +34,9 @@ def commit(
     beacon: Annotated[Optional[str], typer.Option("--beacon", help=t("将使用的未来公共信标，如 'drand quicknet round 12345678'", "the future public beacon to use, e.g. 'drand quicknet round 12345678'"))] = None,
     dice: Annotated[Optional[str], typer.Option("--dice", help=t("掷骰仪式（日期、见证人）", "the dice ceremony (date, witnesses)"))] = None,
     department: Annotated[Optional[list[str]], typer.Option("--department", help=t("提供秘密的部门，可重复", "a department that contributes a secret, repeatable"))] = None,
+    out: Annotated[Optional[Path], typer.Option("-o", "--output", help=t(
+        "把要公布的承诺写入此 JSON 文件（抽取前公布；之后 verify --commitment 据此核对证据包）",
+        "write the commitment to publish to this JSON file (publish it before the draw; `verify --commitment` checks the bundle against it)"))] = None,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import draws
@@ -42,13 +45,19 @@ def commit(
     sources += [{"kind": "department", "label": d.upper()} for d in department or []]
     with context.writing() as conn:
         result = draws.commit(conn, task, sources, context.settings.who())
+    published = json.dumps(result["published"], ensure_ascii=False, indent=1) + "\n"
+    if out is not None:
+        with replacing(out) as partial:
+            partial.write_text(published, encoding="utf-8")
     if as_json:
-        output.emit_json(result)
+        output.emit_json({**result, "file": str(out) if out else None})
         return
-    output.info(t(f"已承诺 {result['draw']}：范围摘要 {result['commitment']['population_sha256'][:16]}…，"
-                  f"参数摘要 {result['commitment']['parameters_sha256'][:16]}…",
-                  f"Committed {result['draw']}: population {result['commitment']['population_sha256'][:16]}…, "
-                  f"parameters {result['commitment']['parameters_sha256'][:16]}…"))
+    output.info(t(f"已承诺 {result['draw']}。请在取得任何种子之前公布以下承诺（抽取后用 shuangsuiji verify --commitment 核对）：",
+                  f"Committed {result['draw']}. Publish this commitment before any seed exists "
+                  "(after the draw, `shuangsuiji verify --commitment` checks the bundle against it):"))
+    print(published, end="")
+    if out is not None:
+        output.info(t(f"已写出 {out}", f"Wrote {out}"))
     output.table(result["strata"], STRATA[:4])
 
 
@@ -70,14 +79,71 @@ def contribute(
 def reveal(
     task: TaskArg,
     dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
-    secret: Annotated[str, typer.Option("--secret", help=t("秘密原文", "the secret"), show_default=False)],
+    secret: Annotated[Optional[str], typer.Option("--secret", help=t("秘密原文", "the secret"), show_default=False)] = None,
+    secret_file: Annotated[Optional[Path], typer.Option("--secret-file", help=t("从文件读取秘密（末尾一个换行不计）", "read the secret from a file (one final newline dropped)"))] = None,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import draws
 
+    text_ = _secret(secret, secret_file, prompt=False)
     with context.writing() as conn:
-        result = draws.reveal(conn, task, dept, secret, context.settings.who())
+        result = draws.reveal(conn, task, dept, text_, context.settings.who())
+    if not result["ok"]:  # the mismatch is recorded in the log (committed above), and refused
+        raise UserError(
+            f"部门 {result['department']} 揭示的秘密与其承诺的哈希不符（已记入审计日志第 {result['audit_seq']} 条）",
+            f"Department {result['department']}'s revealed secret does not match its committed hash "
+            f"(recorded as audit entry {result['audit_seq']})",
+            code=ExitCode.PROBLEMS,
+        )
     output.emit_json(result) if as_json else output.info(t(f"{result['department']} 的秘密与承诺一致，已记录", f"{result['department']}'s secret matches its commitment; recorded"))
+
+
+def _secret(secret: str | None, secret_file: Path | None, *, prompt: bool) -> str:
+    """The secret from --secret, --secret-file (one final newline dropped), or else stdin / a hidden
+    prompt (ditto): `echo secret |` hashes the same text as typing it."""
+    import sys
+
+    if secret is not None and secret_file is not None:
+        raise UserError("--secret 与 --secret-file 只能给一个", "Give --secret or --secret-file, not both", code=ExitCode.USAGE)
+    if secret is not None:
+        value = secret
+    elif secret_file is not None:
+        try:
+            value = secret_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"无法读取 {secret_file}：{exc}", f"Cannot read {secret_file}: {exc}") from None
+        value = _one_newline_off(value)
+    elif not prompt:
+        raise UserError("需要 --secret 或 --secret-file", "Give --secret or --secret-file", code=ExitCode.USAGE)
+    elif sys.stdin.isatty():
+        value = typer.prompt(t("秘密", "Secret"), hide_input=True, confirmation_prompt=True)
+    else:
+        value = _one_newline_off(sys.stdin.read())
+    if not value:
+        raise UserError("秘密不能为空", "The secret must not be empty", code=ExitCode.USAGE)
+    return value
+
+
+def _one_newline_off(value: str) -> str:
+    return value[:-2] if value.endswith("\r\n") else value[:-1] if value.endswith("\n") else value
+
+
+@app.command("secret-hash", help=t(
+    "计算部门秘密的承诺（SHA-256），供 draws contribute --commit 使用；秘密来自提示输入、标准输入或 --secret-file，末尾一个换行不计",
+    "Print the commitment (SHA-256) of a department's secret for `draws contribute --commit`; the secret comes from a "
+    "prompt, stdin or --secret-file, one final newline dropped"))
+def secret_hash(
+    secret_file: Annotated[Optional[Path], typer.Option("--secret-file", help=t("从文件读取秘密", "read the secret from a file"))] = None,
+    as_json: Json = False,
+) -> None:
+    from shuangsuiji.domain.seed import commit_hash
+
+    value = _secret(None, secret_file, prompt=True)
+    digest = commit_hash(value)
+    if as_json:
+        output.emit_json({"commit": digest, "characters": len(value)})
+    else:
+        print(digest)
 
 
 @app.command("run", help=t(
@@ -103,10 +169,15 @@ def run(
     output.info(t(f"查看名单：shuangsuiji draws show {result['draw']}", f"See the list: shuangsuiji draws show {result['draw']}"))
 
 
-@app.command("void", help=t("作废一次抽取（保留在日志、列表和报告中，须说明理由）", "Void a draw (it stays in the log, lists and reports, with the reason)"))
+@app.command("void", help=t(
+    "作废一次抽取（保留在日志、列表和报告中，须说明理由）。已有执法人员、结果或后续处理的锁定抽取须两人完成："
+    "一人 --reason 申请，另一名操作人 --confirm 确认",
+    "Void a draw (it stays in the log, lists and reports, with the reason). A locked draw with officers, results or "
+    "follow-ups takes two operators: one requests with --reason, a different one confirms with --confirm"))
 def void(
     draw: DrawArg,
-    reason: Annotated[str, typer.Option("--reason", help=t("作废理由", "why"), show_default=False)],
+    reason: Annotated[Optional[str], typer.Option("--reason", help=t("作废理由", "why"), show_default=False)] = None,
+    confirm: Annotated[bool, typer.Option("--confirm", help=t("确认另一名操作人提出的作废申请", "confirm the void another operator requested"))] = False,
     yes: Yes = False,
     as_json: Json = False,
 ) -> None:
@@ -114,8 +185,15 @@ def void(
 
     context.confirm(t(f"作废 {draw}？", f"Void {draw}?"), yes)
     with context.writing() as conn:
-        result = draws.void(conn, draw, reason, context.settings.who())
-    output.emit_json(result) if as_json else output.info(t(f"{draw} 已作废：{result['reason']}", f"{draw} is void: {result['reason']}"))
+        result = draws.void(conn, draw, reason, context.settings.who(), confirm=confirm)
+    if as_json:
+        output.emit_json(result)
+    elif result["state"] == "void":
+        output.info(t(f"{draw} 已作废：{result['reason']}", f"{draw} is void: {result['reason']}"))
+    else:
+        output.info(t(f"已申请作废 {draw}（已有：{'、'.join(result['built_on'])}）；须由另一名操作人运行 draws void {draw} --confirm",
+                      f"Void of {draw} requested (it has {', '.join(result['built_on'])}); a different operator completes it "
+                      f"with `draws void {draw} --confirm`"))
 
 
 @app.command("list", help=t("列出抽取（含已作废的）", "List draws (void ones included)"))
@@ -259,25 +337,48 @@ def verify_stored(draw: DrawArg, as_json: Json = False) -> None:
 
 def verify_bundle(
     bundle: Annotated[Path, typer.Argument(help=t("证据包 bundle.json", "the bundle.json"), show_default=False)],
+    log: Annotated[Optional[Path], typer.Option("--log", help=t(
+        "再与 audit export 导出的日志核对（须同时给 --expect-head）", "also cross-check with a log written by `audit export` (needs --expect-head)"))] = None,
+    expect_head: ExpectHead = None,
+    commitment: Annotated[Optional[Path], typer.Option("--commitment", help=t(
+        "再与抽取前公布的承诺（draws commit -o）核对", "also check against the commitment published before the draw (`draws commit -o`)"))] = None,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.domain import bundle as bundles
 
+    head = parse_head(expect_head)
+    if (log is None) != (head is None):
+        raise UserError("--log 与 --expect-head 须一起给出：日志只有与已公布的链头相连才可信",
+                        "--log and --expect-head go together: a log proves something only when tied to a published head",
+                        code=ExitCode.USAGE)
+    draw_id = None
     try:
-        data = json.loads(bundle.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"无法读取 {bundle}：{exc.strerror}", f"Cannot read {bundle}: {exc.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UserError(f"{bundle} 不是有效的 JSON：{exc}", f"{bundle} is not valid JSON: {exc}", code=ExitCode.PROBLEMS) from None
-    draw_id = data.get("draw", {}).get("id") if isinstance(data, dict) and isinstance(data.get("draw"), dict) else None
-    try:
-        bundles.verify(data)
-        result = {"ok": True, "draw": draw_id}
+        data = _read_json(bundle, bundles)
+        draw_id = data.get("draw", {}).get("id") if isinstance(data, dict) and isinstance(data.get("draw"), dict) else None
+        result = {"ok": True, "draw": draw_id, **bundles.verify(data)}
+        if commitment is not None:
+            bundles.check_commitment(data, _read_json(commitment, bundles))
+            result["commitment"] = "matches"
+        if log is not None:
+            result["log_entries_compared"] = bundles.cross_check(data, bundles.checked_log(_read_json(log, bundles), head))
+            result["expect_head"] = f"{head[0]}:{head[1]}"
     except bundles.Mismatch as exc:
         result = {"ok": False, "draw": draw_id, "field": exc.field, "message": exc.message}
     except (KeyError, TypeError, AttributeError, ValueError) as exc:  # malformed: a field missing deep inside
         result = {"ok": False, "draw": draw_id, "field": "bundle", "message": f"malformed bundle: {exc!r}"}
     _report(result, as_json)
+
+
+def _read_json(path: Path, bundles):
+    """A JSON file, nesting bounded (bundles.parse); unreadable or invalid is a named refusal."""
+    try:
+        return bundles.parse(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"无法读取 {path}：{exc.strerror}", f"Cannot read {path}: {exc.strerror}") from None
+    except bundles.Mismatch as exc:
+        raise bundles.Mismatch(exc.field if exc.field != "bundle" else str(path), exc.message) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} 不是有效的 JSON：{exc}", f"{path} is not valid JSON: {exc}", code=ExitCode.PROBLEMS) from None
 
 
 VERIFY_HELP = t("离线复核证据包：不需要存储，重新计算全部号签、名单和小组；一致退出 0，否则 3 并指出第一处差异",
@@ -290,6 +391,20 @@ def _report(result: dict, as_json: bool) -> None:
     elif result["ok"]:
         output.info(t(f"复核通过：{result['draw']} 的抽取结果可由种子和范围完全重现。",
                       f"Verified: {result['draw']} is exactly reproduced from its seed and population."))
+        if result.get("state") == "void":
+            void = result["void"]
+            output.warn(t(f"状态：已作废（{void['at']}，理由：{void['reason']}）——此名单不得使用。",
+                          f"state: VOID ({void['at']}, reason: {void['reason']}) — this list must not be used."))
+        elif result.get("state"):
+            output.info(t("状态：已锁定", "state: locked"))
+        if result.get("earlier_attempts"):
+            output.info(t(f"此前的抽取（均已作废）：{result['earlier_attempts']} 次，见证据包 earlier_attempts",
+                          f"earlier attempts (all void): {result['earlier_attempts']}, listed in the bundle's earlier_attempts"))
+        if result.get("commitment"):
+            output.info(t("与公布的承诺一致。", "Matches the published commitment."))
+        if result.get("expect_head"):
+            output.info(t(f"与日志核对一致（{result['log_entries_compared']} 条，链头 {result['expect_head']}）。",
+                          f"Agrees with the log ({result['log_entries_compared']} entries, head {result['expect_head']})."))
     else:
         output.error(t(f"复核不通过：{result['field']}：{result['message']}", f"verification failed: {result['field']}: {result['message']}"))
     if not result["ok"]:

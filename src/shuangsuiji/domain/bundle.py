@@ -9,6 +9,8 @@ it and names the first difference. docs/verifying.md documents every field.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from typing import Any
 
 from shuangsuiji.domain.audit import canonical_json
@@ -16,13 +18,17 @@ from shuangsuiji.domain.draw import DuplicateIdError, first_difference, officer_
 from shuangsuiji.domain.seed import combine, commit_hash
 from shuangsuiji.domain.teams import ALGORITHMS, Assignment, Replacement, TeamDraw, assignment_difference, rebuild_assignment
 
-FORMAT_VERSION = 1
+# 2 added ``earlier_attempts``; a version-1 bundle (written before) is still verified, without it.
+FORMAT_VERSION = 2
 ALGORITHM = {"name": "consistent_sampler", "version": "1.0.10"}
+MAX_DEPTH = 32  # a bundle nests 6 deep; deeper is refused before it is parsed (docs/verifying.md)
 
 TOP_KEYS = {
     "format_version", "algorithm", "draw", "task", "parameters", "parameters_sha256",
-    "population_sha256", "seed", "strata", "inspectors", "audit",
+    "population_sha256", "seed", "strata", "inspectors", "audit", "earlier_attempts",
 }
+ATTEMPT_KEYS = {"id", "attempt", "state", "created_at", "locked_at", "void", "seed", "seed_provenance",
+                "parameters_sha256", "population_sha256", "selected_sha256"}
 STRATUM_KEYS = {"name", "ratio", "size", "take", "population_sha256", "population", "selected"}
 SEED_KEYS = {"value", "provenance", "commitment", "contributions"}
 DRAW_KEYS = {"id", "attempt", "state", "created_at", "locked_at", "void"}
@@ -75,8 +81,44 @@ class Mismatch(Exception):
         self.message = message
 
 
-def verify(bundle: Any, take_for=None) -> None:
-    """Recompute everything in the bundle; raise Mismatch at the first difference.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def parse(text: str) -> Any:
+    """The bundle's JSON, refusing nesting deeper than MAX_DEPTH before the parser sees it (a
+    bundle nested 100,000 deep would otherwise end in a RecursionError).
+
+    Brackets are counted with every other character dropped by one regular expression (0.1 s
+    for a million-entity bundle); only when that count is too deep are strings removed first and
+    the brackets counted again, so a bracket inside a value never refuses a bundle.
+    """
+    if _too_deep(_NOT_BRACKET.sub("", text)) and _too_deep(_NOT_BRACKET.sub("", _STRING.sub("", text))):
+        raise Mismatch("bundle", f"nested deeper than {MAX_DEPTH} levels (a bundle nests 6); refused unread")
+    return json.loads(text)
+
+
+def _too_deep(brackets: str) -> bool:
+    depth = 0
+    for c in brackets:
+        depth += 1 if c in "[{" else -1
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
+def selected_digest(strata: list[dict]) -> str:
+    """What the `draws run` audit entry records as selected_sha256: one line per drawn entity,
+    stratum, position, code and ticket tab-separated, strata by name."""
+    return sha256_text("\n".join(
+        f"{stratum['name']}\t{i}\t{s['id']}\t{s['ticket']}"
+        for stratum in sorted(strata, key=lambda x: x["name"]) for i, s in enumerate(stratum["selected"], start=1)
+    ))
+
+
+def verify(bundle: Any, take_for=None) -> dict:
+    """Recompute everything in the bundle; raise Mismatch at the first difference. Returns the
+    draw's state (locked or void, with the void's reason) and how many earlier attempts it lists.
 
     ``take_for(size, ratio, rounding)`` is the task's rounding rule (plan.sample_size).
     """
@@ -84,15 +126,19 @@ def verify(bundle: Any, take_for=None) -> None:
         from shuangsuiji.domain.plan import sample_size as take_for
     if not isinstance(bundle, dict):
         raise Mismatch("bundle", "not a JSON object")
-    _keys("bundle", bundle, TOP_KEYS)
-    if bundle["format_version"] != FORMAT_VERSION:
-        raise Mismatch("format_version", f"expected {FORMAT_VERSION}, found {bundle['format_version']!r}")
+    version = bundle.get("format_version")
+    if type(version) is not int or version not in (1, FORMAT_VERSION):
+        raise Mismatch("format_version", f"expected {FORMAT_VERSION} (or 1), found {version!r}")
+    _keys("bundle", bundle, TOP_KEYS if version == FORMAT_VERSION else TOP_KEYS - {"earlier_attempts"})
     if bundle["algorithm"] != ALGORITHM:
         raise Mismatch("algorithm", f"expected {ALGORITHM}, found {bundle['algorithm']!r}")
     _keys("draw", bundle["draw"], DRAW_KEYS)
     _task(bundle)
-    for i, item in enumerate(bundle["audit"] if isinstance(bundle["audit"], list) else [None]):
+    if not isinstance(bundle["audit"], list):
+        raise Mismatch("audit", "must be a list")
+    for i, item in enumerate(bundle["audit"]):
         _keys(f"audit[{i}]", item, {"seq", "command", "ts", "hash"})
+    summary = _state(bundle)
     seed = _seed(bundle)
     parameters = bundle["parameters"]
     if parameters_digest(parameters) != bundle["parameters_sha256"]:
@@ -124,6 +170,9 @@ def verify(bundle: Any, take_for=None) -> None:
         digests[name] = digest
         if digest != stratum["population_sha256"]:
             raise Mismatch(f"{where}.population_sha256", "does not match the population")
+        for key in ("size", "take"):
+            if type(stratum[key]) is not int:
+                raise Mismatch(f"{where}.{key}", f"must be a whole number, found {stratum[key]!r}")
         if len(ids) != stratum["size"]:
             raise Mismatch(f"{where}.size", f"expected {len(ids)}, found {stratum['size']}")
         expected_take = joint_takes[name] if joint_takes is not None else take_for(len(ids), stratum["ratio"], rounding)
@@ -153,8 +202,47 @@ def verify(bundle: Any, take_for=None) -> None:
         for key, value in (("population_sha256", bundle["population_sha256"]), ("parameters_sha256", bundle["parameters_sha256"])):
             if commitment.get(key) != value:
                 raise Mismatch(f"seed.commitment.{key}", "the draw's population or parameters changed after the commitment")
+    logged = [a["seq"] for a in bundle["audit"] if a["command"] == "draws inspectors"]
+    if bundle["inspectors"] is None and logged:
+        raise Mismatch("inspectors", f"null, but audit entry {logged[0]} records the officers drawn for this draw")
     if bundle["inspectors"] is not None:
         _inspectors(bundle, seed)
+    return summary
+
+
+def _state(bundle: dict) -> dict:
+    """The draw's state, agreeing with its void block and audit entries; and every earlier attempt
+    of the task listed, each void (a task is drawn again only after its draw is voided)."""
+    draw = bundle["draw"]
+    state, void = draw["state"], draw["void"]
+    if state not in ("locked", "void"):
+        raise Mismatch("draw.state", f"a drawn draw is locked or void, found {state!r}")
+    if (state == "void") != (void is not None):
+        raise Mismatch("draw.void", f"state {state} with void {void!r}")
+    if void is not None:
+        _keys("draw.void", void, {"reason", "at"})
+    voids = [a for a in bundle["audit"] if a["command"] == "draws void"]
+    if (state == "void") != bool(voids):
+        raise Mismatch("audit", f"state {state}, but {len(voids)} `draws void` entries are named")
+    attempt = draw["attempt"]
+    if type(attempt) is not int or attempt < 1:
+        raise Mismatch("draw.attempt", f"must be a whole number from 1, found {attempt!r}")
+    earlier = bundle.get("earlier_attempts")
+    if earlier is None:  # a version-1 bundle: its earlier attempts are not in it (docs/verifying.md)
+        return {"state": state, "void": void, "earlier_attempts": None}
+    if not isinstance(earlier, list):
+        raise Mismatch("earlier_attempts", "must be a list")
+    task = bundle["task"]["id"]
+    for i, a in enumerate(earlier, start=1):
+        where = f"earlier_attempts[{i - 1}]"
+        _keys(where, a, ATTEMPT_KEYS)
+        if a["attempt"] != i or a["id"] != f"{task}-D{i}":
+            raise Mismatch(where, f"expected attempt {i} ({task}-D{i}), found {a['attempt']!r} ({a['id']!r})")
+        if a["state"] != "void" or not isinstance(a["void"], dict) or not a["void"].get("reason"):
+            raise Mismatch(where, f"attempt {i} was followed by another, so it must be void with its reason")
+    if len(earlier) != attempt - 1:
+        raise Mismatch("earlier_attempts", f"attempt {attempt} needs its {attempt - 1} earlier attempt(s) listed, found {len(earlier)}")
+    return {"state": state, "void": void, "earlier_attempts": len(earlier)}
 
 
 def _keys(where: str, value: Any, expected: set[str]) -> None:
@@ -187,6 +275,11 @@ def _task(bundle: dict) -> None:
     for p in parameters["strata"]:
         if p["ratio"] != ratios.get(p["name"]):
             raise Mismatch(f"parameters.strata[{p['name']}].ratio", f"the task's ratio is {ratios.get(p['name'])!r}")
+    # 第九条: every class the task draws from is a stratum, even an empty one; one left out would
+    # hide a class whose entities were never drawn from.
+    named = sorted(p["name"] for p in parameters["strata"])
+    if named != sorted(ratios):
+        raise Mismatch("parameters.strata", f"the task's ratios name the classes {sorted(ratios)}, the strata are {named}")
 
 
 def _ordered_takes(parameters: dict, strata: list) -> dict[str, int]:
@@ -266,3 +359,147 @@ def _inspectors(bundle: dict, seed: str) -> None:
     difference = assignment_difference(final, rebuild_assignment(entities, draw, replacements))
     if difference:
         raise Mismatch("inspectors.teams", difference)
+
+
+def cross_check(bundle: dict, entries: list[dict]) -> int:
+    """The bundle against audit entries that are themselves checked (each hash recomputed, and
+    chained to a published head, or to an archive's manifest): what the bundle only asserts —
+    committed_at and the commitment, the seed and its given/csprng label, locked_at, the teams,
+    the void, the earlier attempts and its own audit excerpt — must be what the log recorded.
+
+    ``entries``: {seq, ts, operator, command, payload (a JSON value), prev_hash, hash}, the
+    whole log or the task's excerpt. Call after ``verify``. Returns the entries compared.
+    """
+    draw, task = bundle["draw"], bundle["task"]
+    by_seq = {e["seq"]: e for e in entries}
+    mine: dict[str, list[dict]] = {}
+    attempts: dict[str, dict[str, list[dict]]] = {}
+    created = []
+    for e in entries:
+        p = e["payload"] if isinstance(e["payload"], dict) else {}
+        if e["command"] == "tasks create" and p.get("task") == task["id"]:
+            created.append(e)
+        if e["command"].startswith("draws ") and p.get("draw") == draw["id"]:
+            mine.setdefault(e["command"], []).append(e)
+        elif e["command"].startswith("draws ") and isinstance(p.get("draw"), str) and p["draw"].startswith(f"{task['id']}-D"):
+            attempts.setdefault(p["draw"], {}).setdefault(e["command"], []).append(e)
+    compared = 0
+
+    def one(command: str, required: bool = True) -> dict | None:
+        found = mine.get(command, [])
+        if len(found) > 1 or (required and not found):
+            raise Mismatch("audit", f"the log has {len(found)} `{command}` entries for {draw['id']} (expected 1)")
+        return found[0]["payload"] if found else None
+
+    for ref in bundle["audit"]:
+        entry = by_seq.get(ref["seq"])
+        if entry is None or any(entry[k] != ref[k] for k in ("command", "ts", "hash")):
+            raise Mismatch("audit", f"entry {ref['seq']} named by the bundle is not the log's")
+        compared += 1
+    named = {ref["seq"] for ref in bundle["audit"]}
+    missing = sorted(e["seq"] for found in mine.values() for e in found if e["seq"] not in named)
+    if missing:
+        raise Mismatch("audit", f"the log's entries {missing} of {draw['id']} are left out of the bundle "
+                                "(or the bundle predates them: export it again)")
+    if created and created[-1]["payload"].get("sha256") != task["definition_sha256"]:
+        raise Mismatch("task.definition_sha256", f"differs from the `tasks create` entry {created[-1]['seq']}")
+    commitment = bundle["seed"]["commitment"]
+    logged = one("draws commit", required=commitment is not None)
+    if (logged or {}).get("commitment") != commitment:
+        raise Mismatch("seed.commitment", "differs from the `draws commit` entry (committed_at, sources or digests)")
+    run = one("draws run")
+    expected = {
+        "seed": bundle["seed"]["value"], "seed_provenance": bundle["seed"]["provenance"],
+        "population_sha256": bundle["population_sha256"], "parameters_sha256": bundle["parameters_sha256"],
+        "selected_sha256": selected_digest(bundle["strata"]),
+    }
+    for key, value in expected.items():
+        if run.get(key) != value:
+            raise Mismatch(f"seed.{key}" if key.startswith("seed") else key, f"differs from the `draws run` entry")
+    run_ts = mine["draws run"][0]["ts"]
+    if run.get("locked_at", draw["locked_at"]) != draw["locked_at"] or not (draw["created_at"] <= draw["locked_at"] <= run_ts):
+        raise Mismatch("draw.locked_at", f"is not the time the `draws run` entry ({run_ts}) locked it")
+    teams = one("draws inspectors", required=False)
+    if (teams is None) != (bundle["inspectors"] is None) or (
+        teams is not None and teams.get("teams_sha256") != sha256_text(canonical_json(bundle["inspectors"]["assignment"]))
+    ):
+        raise Mismatch("inspectors", "differ from the `draws inspectors` entry (teams_sha256)")
+    replaced = [e["payload"] for e in mine.get("draws replace", [])]
+    listed = (bundle["inspectors"] or {}).get("replacements", [])
+    if [(p.get("officer"), p.get("reason")) for p in replaced] != [(r["officer"], r["reason"]) for r in listed]:
+        raise Mismatch("inspectors.replacements", "differ from the `draws replace` entries")
+    void = one("draws void", required=False)
+    if (void is None) != (draw["void"] is None) or (void is not None and void.get("reason") != draw["void"]["reason"]):
+        raise Mismatch("draw.void", "differs from the `draws void` entry")
+    earlier = bundle.get("earlier_attempts")
+    if earlier is not None:
+        listed_ids = {a["id"] for a in earlier}
+        before = {d for d in attempts if _attempt_no(d) is not None and _attempt_no(d) < draw["attempt"]}
+        if before - listed_ids:
+            raise Mismatch("earlier_attempts", f"the log records attempts {sorted(before - listed_ids)} the bundle leaves out")
+        for a in earlier:
+            logged_attempt = attempts.get(a["id"], {})
+            voided = [e["payload"].get("reason") for e in logged_attempt.get("draws void", [])]
+            ran = [e["payload"] for e in logged_attempt.get("draws run", [])]
+            if voided != [a["void"]["reason"]]:
+                raise Mismatch(f"earlier_attempts[{a['attempt'] - 1}].void", "differs from its `draws void` entry")
+            if [(r.get("seed"), r.get("selected_sha256")) for r in ran] != ([(a["seed"], a["selected_sha256"])] if a["seed"] else []):
+                raise Mismatch(f"earlier_attempts[{a['attempt'] - 1}].seed", "differs from its `draws run` entry")
+    return compared + sum(len(found) for found in mine.values())
+
+
+def _attempt_no(draw_id: str) -> int | None:
+    tail = draw_id.rsplit("-D", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+LOG_FORMAT = "shuangsuiji-audit-log"
+COMMITMENT_FORMAT = "shuangsuiji-commitment"
+ENTRY_KEYS = {"seq", "ts", "operator", "command", "payload", "prev_hash", "hash"}
+
+
+def checked_log(log: Any, head: tuple[int, str]) -> list[dict]:
+    """The entries of an exported log (`audit export`) up to a published head: every hash
+    recomputed and chained from the first entry, and the head's hash found at its place.
+    Entries after the head are left out: nothing published anchors them."""
+    from shuangsuiji.domain.audit import Entry, verify_chain
+
+    if not isinstance(log, dict) or log.get("format") != LOG_FORMAT or not isinstance(log.get("entries"), list):
+        raise Mismatch("log", f"not an exported audit log (format {LOG_FORMAT!r} with entries)")
+    entries = []
+    for i, e in enumerate(log["entries"]):
+        if not isinstance(e, dict) or set(e) != ENTRY_KEYS or type(e["seq"]) is not int:
+            raise Mismatch(f"log.entries[{i}]", f"must have exactly {', '.join(sorted(ENTRY_KEYS))} (seq a whole number)")
+        try:
+            entries.append(Entry(e["seq"], e["ts"], e["operator"], e["command"], canonical_json(e["payload"]), e["prev_hash"], e["hash"]))
+        except (TypeError, ValueError) as exc:
+            raise Mismatch(f"log.entries[{i}]", f"cannot be hashed ({exc})") from None
+    seq, want = head
+    upto = [e for e in entries if e.seq <= seq]
+    count, _, broken = verify_chain(upto)
+    if broken is not None:
+        raise Mismatch("log", broken.describe()[1])
+    if count != seq or not upto or upto[-1].hash != want.lower():
+        raise Mismatch("log", f"the published head {seq}:{want} is not in this log (the log was rewritten, or is another store's)")
+    return [e.to_json() for e in upto]
+
+
+def check_commitment(bundle: dict, published: Any) -> None:
+    """The bundle's draw is the one a commitment published before any seed existed (`draws
+    commit -o`) announced: same draw, digests, sources, time, and the same `draws commit` entry."""
+    if not isinstance(published, dict) or published.get("format") != COMMITMENT_FORMAT:
+        raise Mismatch("commitment", f"not a published commitment (format {COMMITMENT_FORMAT!r})")
+    committed = bundle["seed"]["commitment"]
+    if committed is None:
+        raise Mismatch("seed.commitment", f"the draw was not committed to (seed {bundle['seed']['provenance']}), "
+                                          "yet a commitment was published")
+    for key, value in (("draw", bundle["draw"]["id"]), ("task", bundle["task"]["id"])):
+        if published.get(key) != value:
+            raise Mismatch(f"commitment.{key}", f"the commitment is of {published.get(key)!r}, the bundle of {value!r}")
+    for key in ("population_sha256", "parameters_sha256", "sources", "committed_at"):
+        if published.get(key) != committed.get(key):
+            raise Mismatch(f"seed.commitment.{key}", "differs from the published commitment")
+    entry = published.get("audit_head")
+    refs = [a for a in bundle["audit"] if a["command"] == "draws commit"]
+    if not isinstance(entry, dict) or [{"seq": a["seq"], "hash": a["hash"]} for a in refs] != [entry]:
+        raise Mismatch("audit", "the bundle's `draws commit` entry is not the one the commitment names")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import datetime, timezone
 
 from shuangsuiji.domain.audit import canonical_json
 
@@ -50,3 +51,37 @@ def check_dice(digits: str) -> str | None:
     if len(digits) < 10:
         return "dice value needs at least 10 digits"
     return None
+
+
+# Public beacons a draw may commit to, by label: (first round's time, seconds per round). Values
+# are the round's published ``randomness`` (64 hex digits). https://drand.love/developer/
+BEACONS = {
+    "drand quicknet": (1692803367, 3),  # chain 52db9ba7…, unchained, a round every 3 s
+    "drand mainnet": (1595431050, 30),  # the "default" chain 8990e7a9…, a round every 30 s
+}
+_BEACON_LABEL = re.compile(r"^(drand (?:quicknet|mainnet)) round ([1-9][0-9]{0,11})$")
+
+
+def beacon_time(label: str) -> datetime | None:
+    """When the named round is published, or None if the label is not a known beacon's round."""
+    match = _BEACON_LABEL.match(label.strip())
+    if not match:
+        return None
+    genesis, period = BEACONS[match.group(1)]
+    return datetime.fromtimestamp(genesis + (int(match.group(2)) - 1) * period, timezone.utc)
+
+
+def check_beacon_label(label: str, now: datetime) -> str | None:
+    """Why a beacon cannot be committed to now, or None: it must be a known beacon's round, not yet
+    published — a round already out would let whoever commits see the seed first (seed shopping)."""
+    at = beacon_time(label)
+    if at is None:
+        return f"beacon must be written '<beacon> round <N>', one of: {', '.join(BEACONS)}"
+    if at <= now:
+        return f"round published at {at:%Y-%m-%d %H:%M:%S} UTC, not in the future"
+    return None
+
+
+def check_beacon_value(value: str) -> str | None:
+    """Why a beacon value is not a round's randomness (64 lowercase hex digits), or None."""
+    return None if _HEX64.match(value) else "beacon value must be the round's randomness: 64 hex digits"

@@ -577,6 +577,8 @@ def verify_zip(path: Path, store_conn: Connection | None = None) -> Report:
             _check_task(zf, bundle, report)
         entries = _check_audit(zf, manifest, bundle, report) if AUDIT in present else []
         report.audit_entries = len(entries)
+        if report.bundle_ok and entries:
+            _cross_check(bundle, entries, report)
         if store_conn is not None:
             data = _read(zf, MANIFEST, report) or b""
             _check_store(store_conn, manifest, sha256(data), entries, report)
@@ -598,9 +600,19 @@ def _check_bundle(zf: zipfile.ZipFile, manifest: dict, report: Report) -> dict |
     """The draw recomputed from the bundle by the same code as `shuangsuiji verify`."""
     from shuangsuiji.domain import bundle as bundles
 
-    data = _load_json(zf, BUNDLE, report)
-    if data is None:
+    raw = _read(zf, BUNDLE, report)
+    if raw is None:
         report.bundle_ok = False
+        return None
+    try:
+        data = bundles.parse(raw.decode("utf-8"))
+    except bundles.Mismatch as exc:
+        report.bundle_ok = False
+        report.add(f"嵌套超过 {bundles.MAX_DEPTH} 层，未读取", exc.message, file=BUNDLE, field=exc.field)
+        return None
+    except (ValueError, UnicodeDecodeError) as exc:
+        report.bundle_ok = False
+        report.add(f"不是有效的 JSON（{exc}）", f"not valid JSON ({exc})", file=BUNDLE)
         return None
     try:
         bundles.verify(data)
@@ -622,6 +634,23 @@ def _check_bundle(zf: zipfile.ZipFile, manifest: dict, report: Report) -> dict |
         report.add(f"证据包是任务 {task.get('id')} 的，清单写的是 {manifest['task']}",
                    f"the bundle is of task {task.get('id')}; the manifest names {manifest['task']}", file=BUNDLE, field="task.id")
     return data
+
+
+def _cross_check(bundle: dict, entries: list[dict], report: Report) -> None:
+    """What the bundle only asserts (seed and its label, commitment, locked_at, teams, void,
+    earlier attempts) against the archive's own audit entries, as `verify --log` does against a
+    whole log: a bundle forged and re-sealed with a recomputed MANIFEST no longer passes unless
+    the entries are forged too — and those chain to the head, which `--expect-head` checks."""
+    from shuangsuiji.domain import bundle as bundles
+
+    try:
+        bundles.cross_check(bundle, entries)
+    except bundles.Mismatch as exc:
+        report.bundle_ok = False
+        report.add(f"与 {AUDIT} 不符：{exc.message}", f"disagrees with {AUDIT}: {exc.message}", file=BUNDLE, field=exc.field)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # an entry's payload malformed deep inside
+        report.bundle_ok = False
+        report.add(f"无法与 {AUDIT} 核对：{exc!r}", f"cannot be cross-checked with {AUDIT}: {exc!r}", file=BUNDLE, field="audit")
 
 
 def _check_task(zf: zipfile.ZipFile, bundle: dict | None, report: Report) -> None:

@@ -69,4 +69,18 @@ def verify(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict
     return result
 
 
-__all__ = ["append", "entries", "head", "verify", "Break"]
+def export(conn: Connection) -> dict:
+    """The whole chain as one JSON document (docs/audit-log.md), for `verify --log` and anyone
+    re-checking it without this program: every entry with the fields its hash covers."""
+    from shuangsuiji.domain.bundle import LOG_FORMAT
+
+    rows = [e.to_json() for e in entries(conn)]
+    last = rows[-1] if rows else None
+    return {
+        "format": LOG_FORMAT, "format_version": 1,
+        "head": {"seq": last["seq"], "hash": last["hash"], "ts": last["ts"]} if last else {"seq": 0, "hash": GENESIS, "ts": None},
+        "entries": rows,
+    }
+
+
+__all__ = ["append", "entries", "export", "head", "verify", "Break"]

@@ -182,13 +182,16 @@ def commit(conn: Connection, task_id: str, sources: list[dict], operator: str) -
         raise UserError("至少需要一个种子来源（--beacon、--dice 或 --department）",
                         "Give at least one seed source (--beacon, --dice or --department)", code=ExitCode.USAGE)
     seen = set()
+    committed_at = utc_now()
     for s in sources:
         key = (s["kind"], s["label"])
         if key in seen:
             raise UserError(f"种子来源重复：{key}", f"Seed source given twice: {key}", code=ExitCode.USAGE)
         seen.add(key)
+        problem = seeds.check_beacon_label(s["label"], _parse_time(committed_at)) if s["kind"] == "beacon" else None
+        if problem:
+            raise UserError(f"公共信标 {s['label']!r} 不可用：{problem}", f"Beacon {s['label']!r} refused: {problem}", code=ExitCode.USAGE)
     frozen = freeze(conn, task)
-    committed_at = utc_now()
     commitment = {
         "population_sha256": frozen.population_sha256,
         "parameters_sha256": frozen.parameters_sha256,
@@ -197,7 +200,17 @@ def commit(conn: Connection, task_id: str, sources: list[dict], operator: str) -
     }
     draw_id = _new_draw(conn, task, frozen, operator, commitment)
     entry = audit.append(conn, operator, "draws commit", {"draw": draw_id, "task": task_id, "commitment": commitment})
-    return {"draw": draw_id, "task": task_id, "commitment": commitment, "strata": frozen.parameters["strata"], "audit_seq": entry.seq}
+    # What to publish now, before any seed exists (docs/coordinators.md); `verify --commitment` checks a bundle against it.
+    published = {"format": bundles.COMMITMENT_FORMAT, "draw": draw_id, "task": task_id, **commitment,
+                 "audit_head": {"seq": entry.seq, "hash": entry.hash}}  # the `draws commit` entry
+    return {"draw": draw_id, "task": task_id, "commitment": commitment, "published": published,
+            "strata": frozen.parameters["strata"], "audit_seq": entry.seq}
+
+
+def _parse_time(stamp: str):
+    from datetime import datetime, timezone
+
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
 
 
 def _committed(conn: Connection, task_id: str) -> dict:
@@ -241,18 +254,22 @@ def reveal(conn: Connection, task_id: str, department: str, secret: str, operato
         raise UserError(f"部门 {department} 尚未提交承诺", f"Department {department} has not committed yet")
     if row.revealed_at:
         raise UserError(f"部门 {department} 已揭示", f"Department {department} has already revealed", code=ExitCode.BUSY)
+    if seeds.commit_hash(secret) != row.commit_hash and seeds.commit_hash(secret + "\n") == row.commit_hash:
+        # Committed as `echo secret | sha256sum` makes it: the secret with its newline. That, exactly,
+        # is the secret the hash binds (no other text could match it), so it is what is revealed.
+        secret += "\n"
     if seeds.commit_hash(secret) != row.commit_hash:
-        raise UserError(
-            f"部门 {department} 揭示的秘密与其承诺的哈希不符",
-            f"Department {department}'s revealed secret does not match its committed hash",
-            code=ExitCode.PROBLEMS,
-        )
+        # Recorded, then refused (the caller commits the entry before raising): a failed reveal is evidence.
+        entry = audit.append(conn, operator, "draws reveal-mismatch", {
+            "draw": draw["id"], "department": department, "given_sha256": seeds.commit_hash(secret), "commit": row.commit_hash,
+        })
+        return {"ok": False, "draw": draw["id"], "department": department, "audit_seq": entry.seq}
     conn.execute(
         text("UPDATE draw_contribution SET secret = :s, revealed_at = :t WHERE draw_id = :d AND department = :c"),
         {"s": secret, "t": utc_now(), "d": draw["id"], "c": department},
     )
     entry = audit.append(conn, operator, "draws reveal", {"draw": draw["id"], "department": department})
-    return {"draw": draw["id"], "department": department, "audit_seq": entry.seq}
+    return {"ok": True, "draw": draw["id"], "department": department, "audit_seq": entry.seq}
 
 
 # ---------------------------------------------------------------- run
@@ -330,6 +347,7 @@ def run(
             "draw": draw_id, "task": task_id, "seed": value, "seed_provenance": provenance,
             "population_sha256": bundles.combined_digest({s["name"]: s["population_sha256"] for s in parameters["strata"]}),
             "parameters_sha256": bundles.parameters_digest(parameters), "selected": counts, "selected_sha256": selected_sha256,
+            "locked_at": locked_at,
         })
         return {
             "draw": draw_id, "task": task_id, "state": "locked", "seed": value, "seed_provenance": provenance,
@@ -356,7 +374,10 @@ def _committed_seed(conn, draw_id: str, commitment: dict, beacon_value: str | No
         elif kind == "beacon":
             if not beacon_value:
                 raise UserError(f"需要公共信标值 --beacon-value（{label}）", f"Give the public beacon value --beacon-value ({label})", code=ExitCode.USAGE)
-            public.append({"kind": kind, "label": label, "value": beacon_value.strip()})
+            problem = seeds.check_beacon_value(beacon_value.strip().lower())
+            if problem:
+                raise UserError(f"公共信标值无效：{problem}", f"Invalid beacon value: {problem}", code=ExitCode.USAGE)
+            public.append({"kind": kind, "label": label, "value": beacon_value.strip().lower()})
         elif kind == "dice":
             if not dice:
                 raise UserError(f"需要掷骰结果 --dice（{label}）", f"Give the dice digits --dice ({label})", code=ExitCode.USAGE)
@@ -371,18 +392,65 @@ def _committed_seed(conn, draw_id: str, commitment: dict, beacon_value: str | No
 # ---------------------------------------------------------------- void, list, show
 
 
-def void(conn: Connection, draw_id: str, reason: str, operator: str) -> dict:
-    """Mark a draw void: it stays, with its reason, in the log, lists and reports."""
+def void(conn: Connection, draw_id: str, reason: str | None, operator: str, *, confirm: bool = False) -> dict:
+    """Mark a draw void: it stays, with its reason, in the log, lists and reports.
+
+    A locked draw that officers, results or follow-ups already build on is voided in two steps by
+    two operators: `draws void --reason` records the request; `draws void --confirm` by a different
+    operator completes it (docs/coordinators.md says what this proves and what it cannot).
+    """
     draw = _draw_row(conn, draw_id)
     if draw["state"] == "void":
         raise UserError(f"{draw_id} 已作废", f"{draw_id} is already void", code=ExitCode.BUSY)
-    if not reason.strip():
+    request = _void_request(conn, draw_id)
+    if confirm:
+        if request is None:
+            raise UserError(f"{draw_id} 没有待确认的作废申请（先由一人运行 draws void --reason）",
+                            f"{draw_id} has no void request to confirm (one operator runs `draws void --reason` first)")
+        if request.operator == operator:
+            raise UserError(
+                f"作废申请由 {operator} 提出，须由另一名操作人确认（设置 SHUANGSUIJI_OPERATOR 或 --operator）",
+                f"The void was requested by {operator}; a different operator must confirm it (SHUANGSUIJI_OPERATOR or --operator)",
+                code=ExitCode.USAGE,
+            )
+        asked = json.loads(request.payload)["reason"]
+        if reason and reason.strip() != asked:
+            raise UserError(f"确认的理由须与申请一致：{asked}", f"The confirmation's reason must be the request's: {asked}", code=ExitCode.USAGE)
+        return _void_now(conn, draw, asked, operator, {"requested_by": request.operator, "request_seq": request.seq})
+    if not (reason or "").strip():
         raise UserError("作废必须说明理由（--reason）", "A void needs a reason (--reason)", code=ExitCode.USAGE)
+    reason = reason.strip()
+    work = _built_on(conn, draw_id) if draw["state"] == "locked" else []
+    if not work:
+        return _void_now(conn, draw, reason, operator, {})
+    if request is not None:
+        raise UserError(f"{draw_id} 的作废申请（第 {request.seq} 条，{request.operator}）等待另一名操作人确认：draws void {draw_id} --confirm",
+                        f"{draw_id}'s void request (entry {request.seq}, by {request.operator}) awaits a different operator's "
+                        f"`draws void {draw_id} --confirm`", code=ExitCode.BUSY)
+    entry = audit.append(conn, operator, "draws void-request", {"draw": draw_id, "task": draw["task_id"], "reason": reason, "built_on": work})
+    return {"draw": draw_id, "state": "void requested", "reason": reason, "built_on": work, "requested_by": operator,
+            "audit_seq": entry.seq}
+
+
+def _built_on(conn: Connection, draw_id: str) -> list[str]:
+    """What a locked draw already carries: officers, results, follow-ups."""
+    return [label for table, label in (("draw_team", "officers"), ("inspection_result", "results"), ("followup", "followups"))
+            if conn.execute(text(f"SELECT 1 FROM {table} WHERE draw_id = :d LIMIT 1"), {"d": draw_id}).first()]
+
+
+def _void_request(conn: Connection, draw_id: str) -> audit.Entry | None:
+    """The draw's void request waiting for confirmation (a draw is voided once, so the last one)."""
+    found = [e for e in audit.entries(conn, command="draws void-request") if json.loads(e.payload).get("draw") == draw_id]
+    return found[-1] if found else None
+
+
+def _void_now(conn: Connection, draw: dict, reason: str, operator: str, confirmation: dict) -> dict:
     now = utc_now()
     conn.execute(text("UPDATE draw SET state = 'void', void_reason = :r, voided_at = :t WHERE id = :d"),
-                 {"r": reason.strip(), "t": now, "d": draw_id})
-    entry = audit.append(conn, operator, "draws void", {"draw": draw_id, "task": draw["task_id"], "was": draw["state"], "reason": reason.strip()})
-    return {"draw": draw_id, "state": "void", "reason": reason.strip(), "voided_at": now, "audit_seq": entry.seq}
+                 {"r": reason, "t": now, "d": draw["id"]})
+    entry = audit.append(conn, operator, "draws void", {"draw": draw["id"], "task": draw["task_id"], "was": draw["state"],
+                                                         "reason": reason, **confirmation})
+    return {"draw": draw["id"], "state": "void", "reason": reason, "voided_at": now, **confirmation, "audit_seq": entry.seq}
 
 
 def list_draws(conn: Connection, task_id: str | None = None) -> list[dict]:
@@ -550,6 +618,14 @@ def initial_teams(conn: Connection, draw_id: str) -> Assignment | None:
     if not rows:
         return None
     order = {s["uscc"]: i for i, s in enumerate(selection(conn, draw_id))}
+    for uscc, position, _, _ in rows:
+        if uscc not in order:  # a row edited behind the tool's back: name it, never a KeyError
+            raise UserError(
+                f"draw_team 行 ({draw_id}, {uscc}, {position}) 的检查对象不在 {draw_id} 锁定的名单中（存储被改动，运行 db check）",
+                f"draw_team row ({draw_id}, {uscc}, {position}) names an entity that is not in {draw_id}'s locked list "
+                "(the store was edited; run `db check`)",
+                code=ExitCode.PROBLEMS,
+            )
     teams: dict[str, list] = {}
     for uscc, _, cert, dept in sorted(rows, key=lambda r: (order[r[0]], r[1])):
         teams.setdefault(uscc, []).append({"officer": cert, "department": dept})
@@ -633,7 +709,12 @@ def final_teams(conn: Connection, draw_id: str) -> Assignment | None:
     if initial is None or not recorded:
         return initial
     team_draw, entities = _frozen_team_draw(conn, _draw_row(conn, draw_id))
-    return rebuild_assignment(entities, team_draw, _as_replacements(recorded))
+    try:
+        return rebuild_assignment(entities, team_draw, _as_replacements(recorded))
+    except AssignmentError as exc:  # only rows edited behind the tool's back get here
+        raise UserError(f"{draw_id} 的更换记录无法重放：{exc.zh}（存储被改动，运行 db check）",
+                        f"{draw_id}'s replacements cannot be replayed: {exc} (the store was edited; run `db check`)",
+                        code=ExitCode.PROBLEMS) from None
 
 
 def replace(conn: Connection, draw_id: str, cert: str, reason: str, *, operator: str, entity: str | None = None, note: str = "") -> dict:
@@ -744,10 +825,20 @@ def export_bundle(conn: Connection, draw_id: str) -> dict:
             inspectors["applicable"] = {e: list(c) for e, c in team_draw.applicable.items()}
         if team_draw.algorithm != "teams/1":  # bundles from before teams/2 carry no algorithm
             inspectors["algorithm"] = team_draw.algorithm
-    log = [
-        {"seq": e.seq, "command": e.command, "ts": e.ts, "hash": e.hash}
-        for e in audit.entries(conn, command="draws")
-        if json.loads(e.payload).get("draw") == draw_id
+    task_log = [(e, json.loads(e.payload)) for e in audit.entries(conn, command="draws")]
+    log = [{"seq": e.seq, "command": e.command, "ts": e.ts, "hash": e.hash} for e, p in task_log if p.get("draw") == draw_id]
+    runs = {p.get("draw"): p for e, p in task_log if e.command == "draws run"}
+    earlier = [
+        {
+            "id": d["id"], "attempt": d["attempt"], "state": d["state"], "created_at": d["created_at"],
+            "locked_at": d["locked_at"], "void": {"reason": d["void_reason"], "at": d["voided_at"]} if d["state"] == "void" else None,
+            "seed": d["seed"], "seed_provenance": json.loads(d["seed_provenance"]) if d["seed_provenance"] else None,
+            "parameters_sha256": d["parameters_sha256"], "population_sha256": d["population_sha256"],
+            "selected_sha256": runs.get(d["id"], {}).get("selected_sha256"),
+        }
+        for d in (dict(r._mapping) for r in conn.execute(
+            text("SELECT * FROM draw WHERE task_id = :t AND attempt < :a ORDER BY attempt"), {"t": draw["task_id"], "a": draw["attempt"]}
+        ))
     ]
     return {
         "format_version": bundles.FORMAT_VERSION,
@@ -767,6 +858,7 @@ def export_bundle(conn: Connection, draw_id: str) -> dict:
         "strata": strata,
         "inspectors": inspectors,
         "audit": log,
+        "earlier_attempts": earlier,
     }
 
 
@@ -774,10 +866,10 @@ def verify_stored(conn: Connection, draw_id: str) -> dict:
     """Recompute a draw from the store exactly as `verify` does from a bundle."""
     bundle = export_bundle(conn, draw_id)
     try:
-        bundles.verify(bundle)
+        summary = bundles.verify(bundle)
     except bundles.Mismatch as exc:
         return {"ok": False, "draw": draw_id, "field": exc.field, "message": exc.message}
-    return {"ok": True, "draw": draw_id}
+    return {"ok": True, "draw": draw_id, **summary}
 
 
 # The columns of a dispatched list (第九条 下发至任务执行部门): `draws dispatch` and the archive write the same file.

@@ -22,7 +22,7 @@ from shuangsuiji.domain.directory import (
     uscc_invalid,
 )
 from shuangsuiji.errors import UserError
-from shuangsuiji.services import audit, departments, importing
+from shuangsuiji.services import audit, departments, importing, upsert
 from shuangsuiji.services.upsert import Directory, merge
 from shuangsuiji.tabular import map_columns, read_table
 
@@ -144,6 +144,7 @@ def import_conflicts(
     current = {(c, u): r for c, u, r in conn.execute(text("SELECT cert_no, uscc, reason FROM conflict"))}
     summary = {"inserted": 0, "updated": 0, "unchanged": 0}
     now = utc_now()
+    upsert.open_permit(conn)
     for _, cert, code, reason in parsed.records:
         old = current.get((cert, code))
         if old is None:
@@ -159,6 +160,7 @@ def import_conflicts(
             summary["updated"] += 1
         else:
             summary["unchanged"] += 1
+    upsert.close_permit(conn)
     payload = {"file": str(path), "sha256": table.sha256, "rows": len(table.rows), "rejected": len(parsed.rejected)}
     entry = audit.append(conn, operator, "conflicts import", {**payload, **summary})
     return {**payload, **summary, "audit_seq": entry.seq}, parsed, table

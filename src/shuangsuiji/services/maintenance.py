@@ -116,7 +116,7 @@ def _copy_into_sqlite(conn: Connection, version: int, path: Path) -> None:
     creation order so that each row's parents are there first. ``conn`` holds the write lock,
     so no command's change can fall between two tables.
     """
-    from shuangsuiji.services.upsert import _executemany
+    from shuangsuiji.services.upsert import _executemany, close_permit, open_permit
     from shuangsuiji.store.engine import make_engine
 
     if version != migrations.LATEST:
@@ -129,6 +129,7 @@ def _copy_into_sqlite(conn: Connection, version: int, path: Path) -> None:
         with engine.connect() as copy, copy.begin():
             migrations.upgrade(copy)
             copy.exec_driver_sql("DELETE FROM schema_migrations")
+            open_permit(copy)  # the copy takes the directories as they are (migration 6)
             tables = [r[0] for r in copy.exec_driver_sql(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
             found = inspect(conn)
@@ -141,6 +142,7 @@ def _copy_into_sqlite(conn: Connection, version: int, path: Path) -> None:
                                             execution_options={"yield_per": 20_000})
                 for batch in rows.partitions():
                     _executemany(copy, insert, [tuple(r) for r in batch])
+            close_permit(copy)
     except sqlite3.Error as exc:
         raise UserError(f"备份失败：{exc}", f"Backup failed: {exc}") from None
     finally:
@@ -188,7 +190,8 @@ class Finding:
         return {"check": self.check, "table": self.table, "row": self.row, "message": self.en, "message_zh": self.zh}
 
 
-CHECKS = ("schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references", "frozen_rows", "draws", "teams")
+CHECKS = ("schema", "triggers", "integrity", "foreign_keys", "audit_chain", "audit_references", "frozen_rows", "draws", "teams",
+          "directories")
 
 
 class _Report:
@@ -270,6 +273,7 @@ def check(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
     report.run("draws", lambda: _draws(conn, report), not_current)
     report.run("teams", lambda: _teams(conn, report), not_current)
     report.run("results", lambda: _results(conn, report), not_current)
+    report.run("directories", lambda: _directories(conn, report), not_current)
     return {
         "ok": not report.findings,
         "schema_version": version,
@@ -314,11 +318,14 @@ def _triggers(conn: Connection, version: int, report: _Report) -> int:
                        f"触发器 {name} 被停用：存储不再拒绝此类更改")
         elif found[name] != _trigger_signature(statement, dialect, table):
             report.add("triggers", table, name, f"trigger {name} was altered", f"触发器 {name} 被改动")
-    if dialect != "sqlite":
-        body = conn.exec_driver_sql("SELECT prosrc FROM pg_proc WHERE proname = 'shuangsuiji_refuse_change'").scalar()
-        want = migrations._POSTGRES_REFUSE.split("$$")[1]
+    functions = [("shuangsuiji_refuse_change", migrations._POSTGRES_REFUSE)]
+    if version >= 6:
+        functions.append(("shuangsuiji_import_only", migrations._POSTGRES_IMPORT_ONLY))
+    for function, created in functions if dialect != "sqlite" else ():
+        body = conn.exec_driver_sql(f"SELECT prosrc FROM pg_proc WHERE proname = '{function}'").scalar()
+        want = created.split("$$")[1]
         if body is None or " ".join(body.split()) != " ".join(want.split()):
-            report.add("triggers", None, "shuangsuiji_refuse_change()",
+            report.add("triggers", None, f"{function}()",
                        "the function the triggers call was altered or removed: the store may no longer refuse changes",
                        "触发器调用的函数被改动或删除：存储可能不再拒绝更改")
     return len(expected)
@@ -513,6 +520,8 @@ def _draws(conn: Connection, report: _Report) -> int:
     for draw_id in ids:
         try:
             _one_draw(conn, draw_id, logged.get(draw_id, []), report, draws)
+        except UserError as exc:  # a row that names what does not fit, as `draws verify` says it
+            report.add("draws", "draw", draw_id, exc.en, exc.zh)
         except Exception as exc:  # unreadable rows are themselves the finding
             report.add("draws", "draw", draw_id, f"cannot be read: {exc!r}", f"无法读取：{exc!r}")
     return len(ids)
@@ -621,3 +630,134 @@ def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report, dr
     if not result["ok"]:
         add("draw", f"recomputing the draw fails at {result['field']}: {result['message']}",
             f"重新计算抽取不符：{result['field']}：{result['message']}")
+
+
+# ---------------------------------------------------------------- directories (第五条, 第九条, 第十条)
+
+# table, key, history table, tracked fields, the import command that writes its history
+_DIRECTORIES = (
+    ("entity", "uscc", "entity_history", ("status", "risk_class", "in_directory"), "objects import"),
+    ("inspector", "cert_no", "inspector_history", ("department", "status", "cert_expires_on", "in_directory"), "inspectors import"),
+)
+
+
+def _directories(conn: Connection, report: _Report) -> int:
+    """Entities, officers and conflicts agree with their history, the log and every draw.
+
+    Migration 6 refuses direct edits; these find one made with the triggers dropped (and put
+    back): a permit left behind, a row whose tracked fields are not its history's last values,
+    history no import wrote, and — for an edit reverted after a draw — a draw whose frozen
+    population, officer pools or conflicts differ from what the directories held at that moment
+    (each row unchanged since the draw must have been drawn, pooled or recused as it is now).
+    """
+    n = 0
+    for (permit,) in conn.execute(text("SELECT id FROM import_permit")):
+        report.add("directories", "import_permit", permit,
+                   "an import permit was left behind: entities, officers or conflicts were written outside an import",
+                   "遗留导入许可：检查对象、执法人员或回避关系曾在导入之外被写入")
+    for table, key, history, tracked, command in _DIRECTORIES:
+        current = {r[0]: r[1:] for r in conn.execute(text(f"SELECT {key}, {', '.join(tracked)} FROM {table}"))}
+        n += len(current)
+        last: dict[tuple[str, str], str | None] = {}
+        for code, field, new_value, seq, logged in conn.execute(text(
+            f"SELECT h.{key}, h.field, h.new_value, h.audit_seq, a.command FROM {history} h "
+            f"LEFT JOIN audit_log a ON a.seq = h.audit_seq ORDER BY h.id"
+        )):
+            last[code, field] = new_value
+            if logged is not None and logged != command:
+                report.add("directories", history, code,
+                           f"a change of {field} names audit entry {seq}, which is a `{logged}`, not an `{command}`",
+                           f"{field} 的变更记录指向审计条目 {seq}，该条目是 {logged} 而非 {command}")
+        for (code, field), value in sorted(last.items()):
+            if code not in current or field not in tracked:
+                continue
+            now = current[code][tracked.index(field)]
+            if (None if now is None else str(now)) != value:
+                report.add("directories", table, code,
+                           f"{field} is {now!r}, but its history's last change set it to {value!r} (edited outside an import)",
+                           f"{field} 为 {now!r}，但变更记录最后一次将其设为 {value!r}（在导入之外被修改）")
+    scopes: dict[str, list] = {}  # the directory's rows per task scope, read once for every draw of that scope
+    for draw_id, task_id, locked_at in conn.execute(text(
+        "SELECT id, task_id, locked_at FROM draw WHERE locked_at IS NOT NULL ORDER BY task_id, attempt"
+    )).all():
+        _draw_population_then(conn, report, draw_id, task_id, locked_at, scopes)
+        _draw_officers_then(conn, report, draw_id, task_id)
+    return n
+
+
+def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_id: str, locked_at: str,
+                          scopes: dict[str, list]) -> None:
+    """Every entity unchanged since the draw is in its frozen population exactly when it was drawable then."""
+    from datetime import datetime, timezone
+
+    from shuangsuiji.services import tasks
+
+    task = tasks.get_task(conn, task_id)
+    definition = task["definition"]
+    if "directory" not in definition["scope"]:
+        return  # an imported list: frozen with the task (task_list_entity)
+    frozen = {uscc: stratum for stratum, ids in conn.execute(
+        text("SELECT stratum, ids FROM draw_stratum WHERE draw_id = :d"), {"d": draw_id}
+    ) for uscc in (ids.split("\n") if ids else [])}
+    at = datetime.strptime(locked_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    recent, _ = tasks.recently_drawn(conn, task, at)
+    where, params = tasks.directory_where(definition["scope"]["directory"])
+    ratios = definition["ratios"]
+    key = canonical_json([where, params])
+    if key not in scopes:
+        scopes[key] = tasks._fetch(conn, "SELECT uscc, risk_class, in_directory, status, updated_at FROM entity"
+                                   + (f" WHERE {' AND '.join(where)}" if where else ""), params)
+    rows = scopes[key]
+    seen = set()
+    for uscc, risk, in_directory, status, updated_at in rows:
+        seen.add(uscc)
+        if updated_at > locked_at:
+            continue  # changed by an import since the draw: its state then is not this row's
+        drawable = (bool(in_directory) and status in tasks.DRAWABLE_STATUSES and risk in ratios and uscc not in recent)
+        if drawable and frozen.get(uscc) != risk:
+            report.add("directories", "entity", uscc,
+                       f"draw {draw_id}: drawable in class {risk} when it was drawn (unchanged since, by its history), "
+                       "but not so in its frozen population (the directory was edited around the draw)",
+                       f"抽取 {draw_id}：抽取时属 {risk} 类、可被抽取（此后未变），但不在冻结的检查对象范围中（名录在抽取前后被改动）")
+        elif not drawable and uscc in frozen:
+            report.add("directories", "entity", uscc,
+                       f"draw {draw_id}: in its frozen population, but not drawable when it was drawn "
+                       f"({status}, class {risk}; unchanged since, by its history)",
+                       f"抽取 {draw_id}：在冻结的检查对象范围中，但抽取时不可被抽取（{status}，{risk} 类；此后未变）")
+    if not where:
+        for uscc in sorted(set(frozen) - seen):
+            report.add("directories", "entity", uscc, f"draw {draw_id}: in its frozen population, but not in the directory",
+                       f"抽取 {draw_id}：在冻结的检查对象范围中，但名录库中没有")
+
+
+def _draw_officers_then(conn: Connection, report: _Report, draw_id: str, task_id: str) -> None:
+    """Every officer unchanged since the inspector draw is in its pools exactly when eligible then,
+    and every conflict declared by then between a pooled officer and a drawn entity was recused."""
+    from shuangsuiji.services import draws, tasks
+
+    logged = conn.execute(text(
+        "SELECT ts, payload FROM audit_log WHERE command = 'draws inspectors' ORDER BY seq"
+    )).all()
+    at = next((ts for ts, payload in logged if json.loads(payload).get("draw") == draw_id), None)
+    if at is None:
+        return
+    pooled = {c for (c,) in conn.execute(text("SELECT cert_no FROM draw_inspector_pool WHERE draw_id = :d"), {"d": draw_id})}
+    definition = tasks.get_task(conn, task_id)["definition"]
+    eligible = {c for pool in draws._eligible_pools(conn, definition).values() for c in pool}
+    for cert, updated_at in conn.execute(text("SELECT cert_no, updated_at FROM inspector")):
+        if updated_at > at or (cert in eligible) == (cert in pooled):
+            continue
+        en, zh = (("eligible when the officers were drawn (unchanged since), but not in its pools", "抽取执法人员时符合条件（此后未变），但不在人员池中")
+                  if cert in eligible else
+                  ("in its pools, but not eligible when the officers were drawn (unchanged since)", "在人员池中，但抽取执法人员时不符合条件（此后未变）"))
+        report.add("directories", "inspector", cert, f"draw {draw_id}: {en} (the officer directory was edited around the draw)",
+                   f"抽取 {draw_id}：{zh}（执法人员名录在抽取前后被改动）")
+    drawn = {u for (u,) in conn.execute(text("SELECT uscc FROM draw_selection WHERE draw_id = :d"), {"d": draw_id})}
+    declared = {(c, u) for c, u, t in conn.execute(text("SELECT cert_no, uscc, declared_at FROM conflict"))
+                if t <= at and c in pooled and u in drawn}
+    recused = {(c, u) for c, u in conn.execute(text("SELECT cert_no, uscc FROM draw_conflict WHERE draw_id = :d"), {"d": draw_id})}
+    for c, u in sorted(declared ^ recused):
+        en, zh = (("declared before the officers were drawn, but not recused", "抽取执法人员前已申报，但未回避")
+                  if (c, u) in declared else ("recused, but no such conflict was declared by then", "已回避，但当时并无此申报"))
+        report.add("directories", "conflict", f"({c}, {u})", f"draw {draw_id}: {en} (conflicts edited around the draw)",
+                   f"抽取 {draw_id}：{zh}（回避关系在抽取前后被改动）")

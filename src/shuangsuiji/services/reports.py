@@ -104,14 +104,24 @@ def _current_draw(conn: Connection, task_id: str) -> dict | None:
 
 
 def _voided(conn: Connection, task_id: str) -> list[dict]:
+    from shuangsuiji.services import audit
+
     rows = conn.execute(
         text("SELECT id, attempt, created_at, locked_at, voided_at, void_reason, operator FROM draw "
              "WHERE task_id = :t AND state = 'void' ORDER BY attempt"),
         {"t": task_id},
     )
-    return [{"draw": r.id, "attempt": r.attempt, "created_at": r.created_at, "locked_at": r.locked_at,
+    rows = rows.all()
+    # Who voided it, and who requested a two-operator void (services/draws.void), from the log.
+    logged = {}
+    for e in audit.entries(conn, command="draws void"):
+        payload = json.loads(e.payload)
+        if e.command == "draws void" and any(payload.get("draw") == r.id for r in rows):
+            logged[payload["draw"]] = (e.operator, payload.get("requested_by"))
+    return [{"task": task_id, "draw": r.id, "attempt": r.attempt, "created_at": r.created_at, "locked_at": r.locked_at,
              "was_locked": r.locked_at is not None, "voided_at": r.voided_at, "reason": r.void_reason,
-             "operator": r.operator} for r in rows]
+             "operator": r.operator, "voided_by": logged.get(r.id, (None, None))[0],
+             "requested_by": logged.get(r.id, (None, None))[1]} for r in rows]
 
 
 def _progress(conn: Connection, task_id: str) -> dict:
@@ -540,6 +550,7 @@ def year_report(conn: Connection, year: int, threshold: str | float | Decimal | 
         "workload_departments": workload_departments,
         "repeat_entities": repeated,
         "special_checks": suggestions,
+        "voids": [v for t in tasks for v in _voided(conn, t["id"])],  # every void of the year, with its reason
     }
 
 

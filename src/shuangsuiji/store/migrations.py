@@ -438,7 +438,43 @@ MIGRATIONS += (
     ),
 )
 
-# Migration 6 belongs to another change; 7 follows it (versions need not be contiguous here).
+# 第五条, 第九条: the directories decide who can be drawn, so they change only through the tool's
+# imports, which record every change in the history and the log. An import holds a permit (a row
+# of ``import_permit``, inserted and deleted in its own transaction, so no one else ever sees it);
+# without one the store refuses INSERT, UPDATE and DELETE of entities, officers and conflicts.
+# SQLite checks the permit per row (an indexed lookup of an empty table); PostgreSQL once per
+# statement, so a bulk COPY pays nothing per row. `db check` reconciles the rows with their history,
+# the log and every draw's frozen population (services/maintenance.py), for edits made with the
+# triggers dropped.
+_IMPORT_ONLY = ("entity", "inspector", "conflict")
+_POSTGRES_IMPORT_ONLY = """CREATE FUNCTION shuangsuiji_import_only() RETURNS trigger AS $$
+       BEGIN IF NOT EXISTS (SELECT 1 FROM import_permit) THEN
+         RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'restrict_violation'; END IF; RETURN NULL; END; $$ LANGUAGE plpgsql"""
+
+
+def _import_only_message(table: str) -> str:
+    return f"{table} rows are frozen: they change only through shuangsuiji imports"
+
+
+MIGRATIONS += (
+    Migration(
+        6,
+        "entities, officers and conflicts change only through imports (第五条, 第九条)",
+        ("CREATE TABLE import_permit (id INTEGER NOT NULL PRIMARY KEY)",),
+        sqlite=tuple(
+            f"""CREATE TRIGGER {table}_no_{change.lower()} BEFORE {change} ON {table}
+               WHEN NOT EXISTS (SELECT 1 FROM import_permit)
+               BEGIN SELECT RAISE(ABORT, '{_import_only_message(table)}'); END"""
+            for table in _IMPORT_ONLY for change in ("INSERT", "UPDATE", "DELETE")
+        ),
+        postgresql=(_POSTGRES_IMPORT_ONLY,) + tuple(
+            f"CREATE TRIGGER {table}_no_{name} BEFORE {events} ON {table} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION shuangsuiji_import_only('{_import_only_message(table)}')"
+            for table in _IMPORT_ONLY for name, events in (("write", "INSERT OR UPDATE"), ("delete", "DELETE OR TRUNCATE"))
+        ),
+    ),
+)
+
 _EVIDENCE_BLOB = """CREATE TABLE evidence_blob (
                 sha256 VARCHAR(64) PRIMARY KEY,
                 size INTEGER NOT NULL,

@@ -398,3 +398,11 @@ class EvidenceBlob(SQLModel, table=True):
     sha256: str = Field(primary_key=True)
     size: int
     content: bytes
+
+
+class ImportPermit(SQLModel, table=True):
+    """Held by an import inside its own transaction; entities, officers and conflicts change only
+    while it exists (migration 6). Always empty outside such a transaction."""
+
+    __tablename__ = "import_permit"
+    id: int = Field(primary_key=True)
