@@ -22,7 +22,7 @@ def make_task(cli, out_dir: Path, plan_task="2026-09"):
     """The example checklist and plan, published; one task created from the plan."""
     assert cli("checklists", "import", ROOT / "checklists" / "lianzhou-joint-checklist.yaml").code == 0
     assert cli("plans", "import", EXAMPLES / "plan-2026.yaml").code == 0
-    published = cli("plans", "publish", "2026", "-o", out_dir)
+    published = cli("plans", "publish", "2026", "-o", out_dir, "--force")  # a second store may publish here too
     assert published.code == 0, published.err
     created = cli("tasks", "create", "--from-plan", "2026", "--plan-task", plan_task, "--json")
     assert created.code == 0, created.err

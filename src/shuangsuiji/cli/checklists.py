@@ -8,7 +8,7 @@ from typing import Annotated, Optional, Sequence
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Json
+from shuangsuiji.cli.options import DryRun, Force, Json
 from shuangsuiji.errors import ExitCode, Problem
 from shuangsuiji.i18n import t
 
@@ -200,6 +200,7 @@ def export(
     version: Version = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help=t("xlsx、csv 或 json（默认按 -o 的扩展名，否则 json）", "xlsx, csv or json (default: from the -o suffix, else json)"))] = None,
     out: Annotated[Optional[Path], typer.Option("-o", "--output", help=t("输出文件（CSV/JSON 默认输出到标准输出）", "output file (CSV/JSON default to stdout)"))] = None,
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services.checklists import FORMATS, export as export_

@@ -11,7 +11,7 @@ import typer
 from shuangsuiji.cli import output
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
-from shuangsuiji import i18n
+from shuangsuiji import files, i18n
 
 HELP = t(
     "用内置的连州市示例数据在一个全新的存储上演示全流程，并打印每一步的命令",
@@ -136,7 +136,7 @@ def result_steps(out: Path, draw: str) -> list[tuple[str, str, object]]:
          ["reports", "year", "2026", "--format", "xlsx", "-o", str(out / "report-year-2026.xlsx")]),
         ("执法文书：联合抽查通知书和实地检查表（DOCX）", "forms: joint-check notices and on-site checklists (DOCX)",
          ["forms", "checklist", draw, "-o", str(out / "forms")]),
-        ("立卷归档（第十八条）", "archive the task (第十八条)", ["archive", draw, "-o", archive, "--force"]),
+        ("立卷归档（第十八条）", "archive the task (第十八条)", ["archive", draw, "-o", archive]),
         ("离线核对归档包（不需要存储）", "verify the archive offline (no store needed)", ["archive", "verify", archive]),
     ]
     return steps
@@ -180,15 +180,23 @@ def demo(
         Path, typer.Option("--dir", help=t("演示存储和输出所在目录", "Directory for the demo store and outputs"))
     ] = Path("shuangsuiji-demo"),
 ) -> None:
-    from shuangsuiji.cli.main import main
-
     data = example_dir()
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "demo.db"
     for suffix in ("", "-wal", "-shm"):  # a fresh store every time
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     lang = ["--lang", i18n.LANG]
-    for number, (zh, en, args) in enumerate(steps(data, directory), start=1):
+    with files.overwriting():  # the demo's folder is its own: a rerun replaces its earlier outputs
+        _run_steps(steps(data, directory), db, lang)
+    output.info("")
+    output.info(t(f"完成。演示存储：{db}（可用 --db {db} 继续试用各命令）",
+                  f"Done. Demo store: {db} (try any command with --db {db})"))
+
+
+def _run_steps(steps_: list, db: Path, lang: list[str]) -> None:
+    from shuangsuiji.cli.main import main
+
+    for number, (zh, en, args) in enumerate(steps_, start=1):
         output.info("")
         output.info(f"[{number}] {t(zh, en)}")
         if callable(args):  # a step a person would do by hand, e.g. filling in a spreadsheet
@@ -199,8 +207,5 @@ def demo(
         code = main(argv)
         if code != 0:
             raise UserError(f"演示第 {number} 步失败", f"demo step {number} failed", code=ExitCode(code))
-    output.info("")
-    output.info(t(f"完成。演示存储：{db}（可用 --db {db} 继续试用各命令）",
-                  f"Done. Demo store: {db} (try any command with --db {db})"))
 
 

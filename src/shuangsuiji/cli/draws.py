@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import Json, Yes
+from shuangsuiji.cli.options import Force, Json, Yes
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.files import replacing
 from shuangsuiji.i18n import t
@@ -159,6 +159,7 @@ def dispatch(
     draw: DrawArg,
     dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出文件 .xlsx 或 .csv", "output .xlsx or .csv"), show_default=False)],
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji import tables
@@ -214,6 +215,7 @@ def replace(
 def export(
     draw: DrawArg,
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出 bundle.json", "output bundle.json"), show_default=False)],
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.domain.audit import canonical_json

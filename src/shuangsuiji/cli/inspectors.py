@@ -8,7 +8,7 @@ import typer
 
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.directory import SUMMARY, run_import
-from shuangsuiji.cli.options import DryRun, Encoding, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes
+from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes, check_rejects
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("执法检查人员名录库（第五条、第十条）", "Inspector directory 执法检查人员名录库 (第五条, 第十条)"), no_args_is_help=True)
@@ -33,6 +33,7 @@ def import_(
     sync: Sync = False,
     skip_invalid: SkipInvalid = False,
     rejects: Rejects = None,
+    force: Force = False,
     dry_run: DryRun = False,
     yes: Yes = False,
     as_json: Json = False,
@@ -98,6 +99,7 @@ def conflicts_import(
     encoding: Encoding = None,
     skip_invalid: SkipInvalid = False,
     rejects: Rejects = None,
+    force: Force = False,
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
@@ -105,6 +107,7 @@ def conflicts_import(
     from shuangsuiji.services.inspectors import import_conflicts
 
     context.check_file(file)
+    check_rejects(rejects, file)
     with context.writing(dry_run) as conn:
         result, parsed, table = import_conflicts(
             conn, file, operator=context.settings.who(), encoding=encoding, skip_invalid=skip_invalid

@@ -8,7 +8,7 @@ import typer
 
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.directory import run_import
-from shuangsuiji.cli.options import DryRun, Encoding, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes
+from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("检查对象名录库（第五条、第九条）", "Object directory 检查对象名录库 (第五条, 第九条)"), no_args_is_help=True)
@@ -38,6 +38,7 @@ def import_(
     sync: Sync = False,
     skip_invalid: SkipInvalid = False,
     rejects: Rejects = None,
+    force: Force = False,
     dry_run: DryRun = False,
     yes: Yes = False,
     as_json: Json = False,

@@ -31,10 +31,38 @@ Sync = Annotated[
     typer.Option("--sync", help=t("文件中没有的记录标记为移出名录（不删除）", "Mark records absent from the file as removed from the directory (never deleted)")),
 ]
 InFile = Annotated[Path, typer.Argument(help=t("要导入的文件（CSV 或 XLSX）", "File to import (CSV or XLSX)"), show_default=False)]
+
+
+def _allow_overwrite(ctx: typer.Context, value: bool) -> bool:
+    """--force holds for this one command: files.claim reads it until the command ends."""
+    if value:
+        from shuangsuiji import files
+
+        ctx.with_resource(files.overwriting())
+    return value
+
+
+Force = Annotated[bool, typer.Option(
+    "--force", callback=_allow_overwrite,
+    help=t("覆盖已有的输出文件（存储导入过的文件除外）", "replace an existing output file (never one the store imported)"))]
 ExpectHead = Annotated[
     Optional[str],
     typer.Option("--expect-head", help=t("此前公布的链头 SEQ:HASH，须仍在链中", "a previously published head SEQ:HASH that must still be in the chain")),
 ]
+
+
+def check_rejects(rejects: Path | None, source: Path) -> None:
+    """Before an import writes anything: the --rejects file may be written (files.claim), and is
+    not the file being imported (which --force would otherwise replace with its own bad rows)."""
+    from shuangsuiji import files
+    from shuangsuiji.errors import ExitCode, UserError
+
+    if rejects is None:
+        return
+    if rejects.exists() and source.exists() and rejects.samefile(source):
+        raise UserError(f"--rejects 不能是要导入的文件本身：{rejects}", f"--rejects cannot be the file being imported: {rejects}",
+                        code=ExitCode.USAGE)
+    files.claim(rejects)
 
 
 def parse_head(value: str | None) -> tuple[int, str] | None:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Encoding, InFile, Json
+from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 
@@ -34,6 +34,7 @@ def template(
     draw: DrawArg,
     dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出 .xlsx 文件", "output .xlsx file"), show_default=False)],
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import results

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.audit import GENESIS, Entry, canonical_json, entry_hash
 from shuangsuiji.errors import ExitCode, Problem, UserError
-from shuangsuiji.files import iso_time, normalise_ooxml, zip_entry
+from shuangsuiji.files import claim, iso_time, make_folder, normalise_ooxml, zip_entry
 
 FORMAT = "shuangsuiji-archive"
 FORMAT_VERSION = 1
@@ -324,6 +324,7 @@ def create(reading: Callable, writing: Callable, draw_id: str, out: Path, *, for
         if dry_run:
             return built, {}
         blob = zip_bytes(built.files, built.when)
+        make_folder(out)  # missing folders are created, as for every output
         try:
             with writing() as conn:
                 if _head(conn) != (built.manifest["audit_head"]["seq"], built.manifest["audit_head"]["hash"]):
@@ -368,9 +369,8 @@ def _write_synced(path: Path, data: bytes) -> None:
 
 
 def refuse_existing(out: Path, force: bool) -> None:
-    if out.exists() and not force:
-        raise UserError(f"{out} 已存在，未覆盖（确需覆盖请加 --force）",
-                        f"{out} already exists; not overwritten (add --force to replace it)")
+    """The rule for every output file (files.claim)."""
+    claim(out, force)
 
 
 def record(conn: Connection, built: Built, *, file: str, zip_sha256: str, size: int, operator: str) -> Entry:
