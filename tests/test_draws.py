@@ -74,7 +74,7 @@ def test_no_second_draw_and_void_keeps_history(store, task, store_env):
     first = store("draws", "run", task, "--json").json()
     assert first["seed_provenance"]["kind"] == "csprng" and re.fullmatch(r"[0-9a-f]{64}", first["seed"])
     again = store("draws", "run", task, "--seed", "another")
-    assert again.code == 4 and "already has a locked draw" in again.err
+    assert again.code == 5 and "already has a locked draw" in again.err
     assert store("draws", "void", first["draw"], "--reason", "名录库数据有误", "--yes").code == 0
     second = store("draws", "run", task, "--seed", SEED, "--json").json()
     assert second["draw"].endswith("-D2")

@@ -101,6 +101,7 @@ def create(
         "publications": [{k: p[k] for k in ("department", "format", "sha256", "regenerated_sha256", "sha256_matches", "differs")}
                          for p in built.publications],
         "publication_mismatches": len(mismatched),
+        "warnings": [en for _, en in built.warnings],
         "dry_run": dry_run,
     }
     for zh, en in built.warnings:

@@ -84,7 +84,7 @@ def draw_steps(out: Path) -> list[tuple[str, str, list[str]]]:
     return [
         ("承诺：冻结范围和参数，约定种子来源（部门秘密 + 见证掷骰）",
          "commit: freeze population and parameters, name the seed sources (a department's secret + witnessed dice)",
-         ["draws", "commit", DEMO_TASK, "--department", "SCJG", "--dice", "2026-12-01 连州市市场监管局会议室，纪检组见证"]),
+         ["draws", "commit", DEMO_TASK, "--dept", "SCJG", "--dice", "2026-12-01 连州市市场监管局会议室，纪检组见证"]),
         ("市场监管局提交秘密的哈希", "the bureau commits to its secret by hash",
          ["draws", "contribute", DEMO_TASK, "--dept", "SCJG", "--commit", commit_hash(DEMO_SECRET)]),
         ("揭示秘密（须与哈希一致）", "reveal the secret (it must match the hash)",

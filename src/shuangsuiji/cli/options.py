@@ -33,6 +33,11 @@ Sync = Annotated[
 InFile = Annotated[Path, typer.Argument(help=t("要导入的文件（CSV 或 XLSX）", "File to import (CSV or XLSX)"), show_default=False)]
 
 
+# One name for a department everywhere: --dept. --department, which two commands used to take,
+# still works (old scripts) but is not shown.
+DepartmentAlias = Annotated[Optional[list[str]], typer.Option("--department", hidden=True)]
+
+
 def _allow_overwrite(ctx: typer.Context, value: bool) -> bool:
     """--force holds for this one command: files.claim reads it until the command ends."""
     if value:
@@ -49,6 +54,35 @@ ExpectHead = Annotated[
     Optional[str],
     typer.Option("--expect-head", help=t("此前公布的链头 SEQ:HASH，须仍在链中", "a previously published head SEQ:HASH that must still be in the chain")),
 ]
+
+
+def choices(option: str, values: list[str] | None, known, normalise=None) -> list[str] | None:
+    """A filter's values, each normalised (e.g. 高风险 → D) and known, or a usage error (exit 2)
+    listing the valid ones: a typo must not read as "nothing matches"."""
+    from shuangsuiji.errors import ExitCode, UserError
+
+    if not values:
+        return None
+    known = list(known)
+    out = []
+    for value in values:
+        canonical = normalise(value) if normalise else value.strip().upper()
+        if canonical not in known:
+            raise UserError(f"{option} {value} 无效；可用：{'、'.join(known) or '（无）'}",
+                            f"{option} {value} is not valid; valid values: {', '.join(known) or '(none)'}", code=ExitCode.USAGE)
+        out.append(canonical)
+    return out
+
+
+def existing(lookup) -> None:
+    """A filter naming a task or draw that does not exist is a usage error (exit 2) with the
+    lookup's own message (which names what does exist), not an empty list."""
+    from shuangsuiji.errors import ExitCode, UserError
+
+    try:
+        lookup()
+    except UserError as exc:
+        raise UserError(exc.zh, exc.en, code=ExitCode.USAGE) from None
 
 
 def check_rejects(rejects: Path | None, source: Path) -> None:

@@ -279,6 +279,7 @@ def build(conn: Connection, draw_id: str) -> Built:
 
     # 第七条, 第十七条: the task report.
     report = reports.task_report(conn, draw_id)
+    built.warnings += incomplete(draw_id, any(e.team is None for e in data.entities), report["summary"])
     with _chinese():  # the report's headings follow the interface language; an archive is filed in Chinese
         files["reports/task-report.json"] = reports.render(report, "json")
         files["reports/task-report.html"] = reports.render(report, "html")
@@ -349,6 +350,24 @@ def create(reading: Callable, writing: Callable, draw_id: str, out: Path, *, for
         f"The store kept changing while the archive was being built ({ATTEMPTS} tries); try again later",
         code=ExitCode.BUSY,
     )
+
+
+def incomplete(draw_id: str, no_officers: bool, summary: dict) -> list[tuple[str, str]]:
+    """What an archive made now would lack, each with the command to run. An early archive is
+    allowed (it files the draw proof; a later one supersedes it), but never silently."""
+    out = []
+    if no_officers:
+        out.append((f"{draw_id} 尚未抽取执法人员，归档中没有检查小组（shuangsuiji draws inspectors {draw_id}）",
+                    f"{draw_id} has no officers yet: the archive holds no teams (`shuangsuiji draws inspectors {draw_id}`)"))
+    if summary["results_recorded"] == 0:
+        out.append((f"{draw_id} 尚未录入检查结果，归档中没有结果（shuangsuiji results template {draw_id} --dept 部门 -o 结果.xlsx，"
+                    f"填写后 shuangsuiji results import {draw_id} 结果.xlsx）",
+                    f"{draw_id} has no results yet: the archive holds none (`shuangsuiji results template {draw_id} --dept DEPT "
+                    f"-o results.xlsx`, filled in, then `shuangsuiji results import {draw_id} results.xlsx`)"))
+    elif summary["results_missing"]:
+        out.append((f"{draw_id} 还缺 {summary['results_missing']} 条检查结果（shuangsuiji results status {draw_id}）",
+                    f"{draw_id} still lacks {summary['results_missing']} result(s) (`shuangsuiji results status {draw_id}`)"))
+    return out
 
 
 def _head(conn: Connection) -> tuple[int, str]:

@@ -23,6 +23,7 @@ from shuangsuiji.domain.teams import REPLACEMENT_REASONS, Assignment, Assignment
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
+from shuangsuiji.services.inspectors import officer_labels
 
 # 第十一条 reasons as users type them → the keys recorded in bundles.
 REASON_KEYS = {
@@ -75,8 +76,32 @@ def freeze(conn: Connection, task: dict) -> Frozen:
 def _draw_row(conn: Connection, draw_id: str) -> dict:
     row = conn.execute(text("SELECT * FROM draw WHERE id = :d"), {"d": draw_id}).first()
     if row is None:
-        raise UserError(f"没有抽取记录 {draw_id}", f"No draw {draw_id}")
+        raise _no_draw(conn, draw_id)
     return _draw_json(row._mapping)
+
+
+STATE_NAMES = {"locked": ("已锁定", "locked"), "committed": ("已承诺，未抽取", "committed, not drawn"), "void": ("已作废", "void")}
+
+
+def _no_draw(conn: Connection, draw_id: str) -> UserError:
+    """"No draw X", with what the user most likely meant: X is a task id, or a draw of a task that
+    has other draws or none yet; each hint names the draw ids or the command to run."""
+    task_id = draw_id
+    if conn.execute(text("SELECT 1 FROM task WHERE id = :t"), {"t": task_id}).first() is None:
+        task_id = draw_id.rsplit("-D", 1)[0] if "-D" in draw_id else ""
+        if not task_id or conn.execute(text("SELECT 1 FROM task WHERE id = :t"), {"t": task_id}).first() is None:
+            return UserError(f"没有抽取记录 {draw_id}（shuangsuiji draws list 列出全部抽取）",
+                             f"No draw {draw_id} (`shuangsuiji draws list` lists them)")
+    is_task = task_id == draw_id
+    zh = f"没有抽取记录 {draw_id}：" + ("这是任务编号，它" if is_task else f"任务 {task_id} ")
+    en = f"No draw {draw_id}: " + ("that is a task id; " if is_task else f"task {task_id} ")
+    draws = conn.execute(text("SELECT id, state FROM draw WHERE task_id = :t ORDER BY attempt"), {"t": task_id}).all()
+    if not draws:
+        return UserError(zh + f"尚未抽取（shuangsuiji draws run {task_id}）",
+                         en + ("it " if is_task else "") + f"has not been drawn yet (`shuangsuiji draws run {task_id}`)")
+    return UserError(zh + "的抽取为 " + "、".join(f"{d}（{STATE_NAMES.get(st, (st, st))[0]}）" for d, st in draws),
+                     en + ("its draws: " if is_task else "has the draws ") +
+                     ", ".join(f"{d} ({STATE_NAMES.get(st, (st, st))[1]})" for d, st in draws))
 
 
 def _draw_json(row) -> dict:
@@ -153,7 +178,7 @@ def _refuse_if_drawn(conn: Connection, task_id: str) -> dict | None:
             f"任务 {task_id} 已有锁定的抽取结果 {current['id']}，不能重抽（如确需重抽，先用 draws void 作废并说明理由）。",
             f"Task {task_id} already has a locked draw {current['id']}; it is never re-drawn "
             "(void it first with `draws void`, giving the reason, if a new draw is truly needed).",
-            code=ExitCode.BUSY,
+            code=ExitCode.ALREADY_DONE,
         )
     return current
 
@@ -166,7 +191,7 @@ def commit(conn: Connection, task_id: str, sources: list[dict], operator: str) -
         raise UserError(
             f"任务 {task_id} 已有承诺 {current['id']}，等待抽取（或先作废）。",
             f"Task {task_id} already has a commitment {current['id']} waiting to be drawn (or void it first).",
-            code=ExitCode.BUSY,
+            code=ExitCode.ALREADY_DONE,
         )
     if not sources:
         raise UserError("至少需要一个种子来源（--beacon、--dice 或 --department）",
@@ -211,7 +236,7 @@ def contribute(conn: Connection, task_id: str, department: str, commit_hex: str,
     exists = conn.execute(text("SELECT 1 FROM draw_contribution WHERE draw_id = :d AND department = :c"),
                           {"d": draw["id"], "c": department}).first()
     if exists:
-        raise UserError(f"部门 {department} 已提交承诺", f"Department {department} has already committed", code=ExitCode.BUSY)
+        raise UserError(f"部门 {department} 已提交承诺", f"Department {department} has already committed", code=ExitCode.ALREADY_DONE)
     conn.execute(
         text("INSERT INTO draw_contribution (draw_id, department, commit_hash, committed_at) VALUES (:d, :c, :h, :t)"),
         {"d": draw["id"], "c": department, "h": commit_hex, "t": utc_now()},
@@ -230,7 +255,7 @@ def reveal(conn: Connection, task_id: str, department: str, secret: str, operato
     if row is None:
         raise UserError(f"部门 {department} 尚未提交承诺", f"Department {department} has not committed yet")
     if row.revealed_at:
-        raise UserError(f"部门 {department} 已揭示", f"Department {department} has already revealed", code=ExitCode.BUSY)
+        raise UserError(f"部门 {department} 已揭示", f"Department {department} has already revealed", code=ExitCode.ALREADY_DONE)
     if seeds.commit_hash(secret) != row.commit_hash:
         raise UserError(
             f"部门 {department} 揭示的秘密与其承诺的哈希不符",
@@ -365,7 +390,7 @@ def void(conn: Connection, draw_id: str, reason: str, operator: str) -> dict:
     """Mark a draw void: it stays, with its reason, in the log, lists and reports."""
     draw = _draw_row(conn, draw_id)
     if draw["state"] == "void":
-        raise UserError(f"{draw_id} 已作废", f"{draw_id} is already void", code=ExitCode.BUSY)
+        raise UserError(f"{draw_id} 已作废", f"{draw_id} is already void", code=ExitCode.ALREADY_DONE)
     if not reason.strip():
         raise UserError("作废必须说明理由（--reason）", "A void needs a reason (--reason)", code=ExitCode.USAGE)
     now = utc_now()
@@ -467,7 +492,7 @@ def assign_inspectors(conn: Connection, draw_id: str, operator: str) -> dict:
     """Draw officers per executing department and form the teams; all or nothing."""
     draw = _locked(conn, draw_id)
     if conn.execute(text("SELECT 1 FROM draw_team WHERE draw_id = :d LIMIT 1"), {"d": draw_id}).first():
-        raise UserError(f"{draw_id} 的执法人员已抽取并锁定", f"Officers of {draw_id} are already drawn and locked", code=ExitCode.BUSY)
+        raise UserError(f"{draw_id} 的执法人员已抽取并锁定", f"Officers of {draw_id} are already drawn and locked", code=ExitCode.ALREADY_DONE)
     definition = tasks.get_task(conn, draw["task_id"])["definition"]
     pools = _eligible_pools(conn, definition)
     drawn = {s["uscc"] for s in selection(conn, draw_id)}
@@ -715,14 +740,15 @@ def dispatch_rows(conn: Connection, draw_id: str, department: str) -> list[dict]
                         f"Department {department} does not execute task {draw['task_id']}")
     items = "；".join(i["name"] for i in definition["items"] if i["department"] == department)
     teams = {t.entity: t for t in (final_teams(conn, draw_id) or Assignment(())).teams}
+    label = officer_labels(conn)  # 姓名（证号）: a department knows its officers by name
     rows = []
     for n, s in enumerate(selection(conn, draw_id), start=1):
         team = teams.get(s["uscc"])
         rows.append({
             "no": n, "uscc": s["uscc"], "name": s["name"], "region": s["region"], "address": s["address"],
             "risk_class": s["stratum"], "items": items,
-            "leader": team.leader.officer if team else "",
-            "officers": "、".join(m.officer for m in team.members if m.department == department) if team else "",
-            "team": "、".join(m.officer for m in team.members) if team else "",
+            "leader": label.get(team.leader.officer, team.leader.officer) if team else "",
+            "officers": "、".join(label.get(m.officer, m.officer) for m in team.members if m.department == department) if team else "",
+            "team": "、".join(label.get(m.officer, m.officer) for m in team.members) if team else "",
         })
     return rows
