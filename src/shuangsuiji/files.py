@@ -56,7 +56,8 @@ def claim(path: str | Path, force: bool = False) -> None:
                         f"{path} already exists; not overwritten (add --force to replace it)")
     if imported is not None:
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            with open(path, "rb") as fh:  # in pieces: a backup being replaced may be large
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
         except OSError as exc:
             raise UserError(f"无法读取 {path}：{exc.strerror or exc}", f"Cannot read {path}: {exc.strerror or exc}") from None
         entry = imported(digest)
