@@ -89,6 +89,17 @@ def test_a_filter_naming_an_unknown_task_or_draw_exits_2_with_a_hint(store, tmp_
     assert no_draw.code == 2 and f"`shuangsuiji draws run {task}`" in no_draw.err
 
 
+def test_results_filters_that_no_result_can_match_exit_2(store, tmp_path):
+    draw = make_joint_draw(store, tmp_path)
+    dept = store("results", "list", draw, "--dept", "XX")
+    assert dept.code == 2 and "does not execute task" in dept.err and "SCJG, RS" in dept.err
+    entity = store("results", "history", draw, "--entity", "92441882MA5RY0380E")
+    assert entity.code == 2 and f"not in the locked list of {draw}" in entity.err
+    item = store("results", "history", draw, "--item", "LZ-99-9")
+    assert item.code == 2 and "valid values: LZ-17-1, LZ-17-2, LZ-17-4" in item.err
+    assert store("results", "list", draw, "--dept", "rs", "--json").json() == []  # valid, nothing recorded yet
+
+
 # ---------------------------------------------------------------- 8. a task id, or a draw not made yet
 
 

@@ -74,13 +74,13 @@ def choices(option: str, values: list[str] | None, known, normalise=None) -> lis
     return out
 
 
-def existing(lookup) -> None:
-    """A filter naming a task or draw that does not exist is a usage error (exit 2) with the
-    lookup's own message (which names what does exist), not an empty list."""
+def existing(lookup):
+    """``lookup()``'s value; a filter naming a task or draw that does not exist is a usage error
+    (exit 2) with the lookup's own message (which names what does exist), not an empty list."""
     from shuangsuiji.errors import ExitCode, UserError
 
     try:
-        lookup()
+        return lookup()
     except UserError as exc:
         raise UserError(exc.zh, exc.en, code=ExitCode.USAGE) from None
 

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json
+from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json, choices, existing
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 
@@ -156,8 +156,10 @@ def list_(
     from shuangsuiji.domain.directory import normalise_uscc
     from shuangsuiji.services import results
 
+    entity = normalise_uscc(entity) if entity else None
     with context.reading() as conn:
-        rows = results.list_results(conn, draw, department=dept, entity=normalise_uscc(entity) if entity else None)
+        _check_filters(conn, draw, dept=dept, entity=entity)
+        rows = results.list_results(conn, draw, department=dept, entity=entity)
     if as_json:
         output.emit_json(rows)
         return
@@ -177,11 +179,30 @@ def history(
     from shuangsuiji.domain.directory import normalise_uscc
     from shuangsuiji.services import results
 
+    entity = normalise_uscc(entity) if entity else None
     with context.reading() as conn:
-        rows = results.history(conn, draw, entity=normalise_uscc(entity) if entity else None, item=item)
+        _check_filters(conn, draw, entity=entity, item=item)
+        rows = results.history(conn, draw, entity=entity, item=item)
     if as_json:
         output.emit_json(rows)
         return
     output.table(rows, [("changed_at", "时间", "when"), ("uscc", "统一社会信用代码", "code"), ("item", "事项", "item"),
                         ("field", "字段", "field"), ("old_value", "原值", "from"), ("new_value", "新值", "to"),
                         ("operator", "操作人", "who"), ("audit_seq", "日志序号", "log seq")])
+
+
+def _check_filters(conn, draw: str, *, dept: str | None = None, entity: str | None = None, item: str | None = None) -> None:
+    """A filter that no result of the draw can match is a usage error (exit 2) naming what is valid."""
+    from shuangsuiji.services import results
+
+    if not (dept or entity or item):
+        return
+    ctx = existing(lambda: results.load(conn, draw, need_teams=False))
+    if dept:
+        existing(lambda: results.check_department(ctx, dept))
+    if entity and entity not in {e["uscc"] for e in ctx.entities}:
+        raise UserError(f"--entity {entity} 不在 {draw} 的锁定名单中（shuangsuiji draws show {draw}）",
+                        f"--entity {entity} is not in the locked list of {draw} (`shuangsuiji draws show {draw}`)",
+                        code=ExitCode.USAGE)
+    if item:
+        choices("--item", [item], list(ctx.items))

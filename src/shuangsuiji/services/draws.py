@@ -23,7 +23,6 @@ from shuangsuiji.domain.teams import REPLACEMENT_REASONS, Assignment, Assignment
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
-from shuangsuiji.services.inspectors import officer_labels
 
 # 第十一条 reasons as users type them → the keys recorded in bundles.
 REASON_KEYS = {
@@ -740,6 +739,8 @@ def dispatch_rows(conn: Connection, draw_id: str, department: str) -> list[dict]
                         f"Department {department} does not execute task {draw['task_id']}")
     items = "；".join(i["name"] for i in definition["items"] if i["department"] == department)
     teams = {t.entity: t for t in (final_teams(conn, draw_id) or Assignment(())).teams}
+    from shuangsuiji.services.inspectors import officer_labels  # here: `draws run` need not import it
+
     label = officer_labels(conn)  # 姓名（证号）: a department knows its officers by name
     rows = []
     for n, s in enumerate(selection(conn, draw_id), start=1):
