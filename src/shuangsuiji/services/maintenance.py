@@ -45,6 +45,9 @@ def backup(store, dest: Path, *, force: bool, operator: str) -> dict:
     The copy is made while this process holds the write lock, so no change can fall between
     the copy and its audit entry: the copy's head is the entry just before ``db backup``.
     """
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", str(dest)):  # a URL (a Path folds its //): not a file to create
+        raise UserError(f"备份须为文件路径，不是数据库 URL：{dest}", f"The backup must be a file path, not a database URL: {dest}",
+                        code=ExitCode.USAGE)
     dest = Path(dest).expanduser().resolve()
     if store.is_sqlite:
         live = Path(store.engine.url.database).resolve()
