@@ -175,3 +175,30 @@ mutate secret-newline-hashed src/shuangsuiji/cli/draws.py \
 mutate nesting-unbounded src/shuangsuiji/domain/bundle.py \
   '        if depth > MAX_DEPTH:' '        if False:' \
   tests/test_verification.py -k nested
+mutate output-overwritten src/shuangsuiji/files.py \
+  '    if not (force or _force.get()):' '    if False:' \
+  tests/test_outputs.py -k "every_output"
+mutate imported-file-overwritten src/shuangsuiji/files.py \
+  '        if entry is not None:' '        if False:' \
+  tests/test_outputs.py -k imported
+mutate output-folder-not-made src/shuangsuiji/files.py \
+  '        path.parent.mkdir(parents=True, exist_ok=True)' '        pass' \
+  tests/test_outputs.py -k folders
+mutate dispatch-without-officers-silent src/shuangsuiji/cli/draws.py \
+  '    if rows and not any(r["team"] for r in rows):' '    if False:' \
+  tests/test_guidance.py -k dispatch_before
+mutate early-archive-silent src/shuangsuiji/services/archive.py \
+  '    if no_officers:' '    if False:' \
+  tests/test_guidance.py -k early_archive
+mutate bad-filter-accepted src/shuangsuiji/cli/options.py \
+  '        if canonical not in known:' '        if False:' \
+  tests/test_guidance.py -k bad_filter
+mutate no-draw-without-hint src/shuangsuiji/services/draws.py \
+  '        raise _no_draw(conn, draw_id)' '        raise UserError(f"没有抽取记录 {draw_id}", f"No draw {draw_id}")' \
+  tests/test_guidance.py -k task_id_or
+mutate already-done-is-busy src/shuangsuiji/errors.py \
+  '    ALREADY_DONE = 5' '    ALREADY_DONE = 4' \
+  tests/test_guidance.py -k already_done
+mutate checklist-needs-a-store src/shuangsuiji/cli/checklists.py \
+  '    if db is not None and not db.exists():' '    if False:' \
+  tests/test_guidance.py -k checklists_validate

@@ -296,8 +296,9 @@ def test_dry_run_writes_nothing_and_bad_input_is_refused(draw, store, tmp_path):
     assert store("archive", draw, "-o", tmp_path / "a.tar").code == 2
     missing = store("archive", "2026-T1-D9", "-o", out)
     assert missing.code == 1 and "No draw 2026-T1-D9" in missing.err
-    nodir = store("archive", draw, "-o", tmp_path / "nope" / "a.zip")
-    assert nodir.code == 1 and "does not exist" in nodir.err
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    nodir = store("archive", draw, "-o", tmp_path / "a-file" / "a.zip")  # no folder can be made there
+    assert nodir.code == 1 and "Cannot create the folder" in nodir.err
     assert store("audit", "head", "--json").json() == before and not list(tmp_path.glob(".*partial*"))
 
 

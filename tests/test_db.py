@@ -157,9 +157,10 @@ def test_backup_never_overwrites_without_force(store, tmp_path):
     assert rows(target, "SELECT COUNT(*) FROM entity") == [(400,)]
 
 
-@pytest.mark.parametrize("bad", ["store", "directory", "missing-parent"])
+@pytest.mark.parametrize("bad", ["store", "directory", "parent-is-a-file"])
 def test_backup_refuses_impossible_targets(store, store_env, tmp_path, bad):
-    target = {"store": store_env, "directory": tmp_path, "missing-parent": tmp_path / "no" / "b.db"}[bad]
+    (tmp_path / "a-file").write_text("x")
+    target = {"store": store_env, "directory": tmp_path, "parent-is-a-file": tmp_path / "a-file" / "b.db"}[bad]
     result = store("db", "backup", target)
     assert result.code in (1, 2) and "Traceback" not in result.err
     assert rows(store_env, "SELECT COUNT(*) FROM audit_log WHERE command = 'db backup'") == [(0,)]

@@ -22,7 +22,7 @@ def make_task(cli, out_dir: Path, plan_task="2026-09"):
     """The example checklist and plan, published; one task created from the plan."""
     assert cli("checklists", "import", ROOT / "checklists" / "lianzhou-joint-checklist.yaml").code == 0
     assert cli("plans", "import", EXAMPLES / "plan-2026.yaml").code == 0
-    published = cli("plans", "publish", "2026", "-o", out_dir)
+    published = cli("plans", "publish", "2026", "-o", out_dir, "--force")  # a second store may publish here too
     assert published.code == 0, published.err
     created = cli("tasks", "create", "--from-plan", "2026", "--plan-task", plan_task, "--json")
     assert created.code == 0, created.err
@@ -74,7 +74,7 @@ def test_no_second_draw_and_void_keeps_history(store, task, store_env):
     first = store("draws", "run", task, "--json").json()
     assert first["seed_provenance"]["kind"] == "csprng" and re.fullmatch(r"[0-9a-f]{64}", first["seed"])
     again = store("draws", "run", task, "--seed", "another")
-    assert again.code == 4 and "already has a locked draw" in again.err
+    assert again.code == 5 and "already has a locked draw" in again.err
     assert store("draws", "void", first["draw"], "--reason", "名录库数据有误", "--yes").code == 0
     second = store("draws", "run", task, "--seed", SEED, "--json").json()
     assert second["draw"].endswith("-D2")

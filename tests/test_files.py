@@ -6,13 +6,13 @@ import pytest
 
 from conftest import ROOT
 from shuangsuiji.errors import UserError
-from shuangsuiji.files import replacing
+from shuangsuiji.files import overwriting, replacing
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path):
     target = tmp_path / "bundle.json"
     target.write_text("old", encoding="utf-8")
-    with pytest.raises(RuntimeError), replacing(target) as partial:
+    with pytest.raises(RuntimeError), overwriting(), replacing(target) as partial:
         partial.write_text("half", encoding="utf-8")
         raise RuntimeError("killed half-way")
     assert target.read_text(encoding="utf-8") == "old"
@@ -28,15 +28,40 @@ def test_a_finished_write_replaces_the_file_and_keeps_the_suffix(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["list.xlsx"]
 
 
-def test_an_unwritable_place_is_a_user_error_naming_the_file(tmp_path):
-    target = tmp_path / "missing-dir" / "out.csv"
+def test_an_unwritable_place_is_a_user_error_naming_the_folder(tmp_path):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    target = tmp_path / "a-file" / "out.csv"  # a folder cannot be made where a file is
     with pytest.raises(UserError) as caught, replacing(target) as partial:
         partial.write_text("x", encoding="utf-8")
-    assert str(target) in caught.value.en
+    assert str(target.parent) in caught.value.en
 
 
-def test_an_export_to_a_missing_directory_exits_1_and_names_it(store, tmp_path):
+def test_missing_folders_are_created_and_removed_again_when_the_write_fails(tmp_path):
+    target = tmp_path / "new" / "deeper" / "out.csv"
+    with pytest.raises(RuntimeError), replacing(target) as partial:
+        partial.write_text("half", encoding="utf-8")
+        raise RuntimeError("killed half-way")
+    assert list(tmp_path.iterdir()) == []
+    with replacing(target) as partial:
+        partial.write_text("whole", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "whole"
+
+
+def test_an_existing_file_is_refused_without_force_and_kept(tmp_path):
+    target = tmp_path / "list.csv"
+    target.write_text("filled in by hand", encoding="utf-8")
+    with pytest.raises(UserError) as caught, replacing(target) as partial:
+        partial.write_text("new", encoding="utf-8")
+    assert "already exists" in caught.value.en and "--force" in caught.value.en
+    assert target.read_text(encoding="utf-8") == "filled in by hand"
+    with overwriting(), replacing(target) as partial:
+        partial.write_text("new", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "new"
+
+
+def test_an_export_to_a_missing_directory_creates_it(store, tmp_path):
     out = tmp_path / "nowhere" / "checklist.csv"
     assert store("checklists", "import", ROOT / "checklists" / "lianzhou-joint-checklist.yaml").code == 0
     result = store("checklists", "export", "--format", "csv", "-o", out)
-    assert result.code == 1 and str(out) in result.err and "Traceback" not in result.err
+    assert result.code == 0, result.err
+    assert out.read_text(encoding="utf-8-sig").count("\n") > 1

@@ -199,15 +199,32 @@ def test_bad_inputs_exit_1_with_a_message_and_write_nothing(store, drawn, tmp_pa
     assert a_file.read_text() == "x"
 
 
-def test_a_failed_write_removes_the_files_of_the_run(store, locked, tmp_path):
+def test_a_failed_write_removes_the_files_of_the_run(store, locked, tmp_path, monkeypatch):
+    import os
+
+    from shuangsuiji import files
+
     out = tmp_path / "out"
     first = store("forms", "notice", locked, "-o", out, "--json").json()["files"]
     for f in first:
         Path(f).unlink()
-    Path(first[2]).mkdir()  # the third file cannot replace a directory
+    Path(first[2]).mkdir()  # a directory where a file should go: refused before any file is written
+    refused = store("forms", "notice", locked, "-o", out)
+    assert refused.code == 2 and "is a directory" in refused.err
+    assert [p.name for p in out.iterdir()] == [Path(first[2]).name]
+    Path(first[2]).rmdir()
+    moves = []
+
+    def third_fails(src, dst):  # the disk fills up at the third file
+        moves.append(dst)
+        if len(moves) == 3:
+            raise OSError(28, "No space left on device")
+        os.rename(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", third_fails)
     failed = store("forms", "notice", locked, "-o", out)
     assert failed.code == 1 and "no form was written" in failed.err
-    assert [p.name for p in out.iterdir()] == [Path(first[2]).name]
+    assert list(out.iterdir()) == []
 
 
 def test_rendering_needs_no_store():

@@ -99,7 +99,8 @@ def test_example_plan_imports_checks_and_publishes(planning, tmp_path, store_env
     assert published_at == pub["published_at"]
     assert len(entry) == 1 and json.loads(entry[0][0])["sha256"] == sha == pub["sha256"]
 
-    again = planning("plans", "publish", "2026", "-o", out, "--json")
+    assert planning("plans", "publish", "2026", "-o", out).code == 1  # its documents are there: --force to write them again
+    again = planning("plans", "publish", "2026", "-o", out, "--force", "--json")
     assert again.code == 0 and again.json()["result"] == "unchanged" and again.json()["published_at"] == published_at
     listed = planning("plans", "list", "--json").json()
     assert [(p["year"], p["version"], p["status"]) for p in listed] == [(2026, 1, "published")]
@@ -221,8 +222,11 @@ def test_publish_dry_run_freezes_nothing_and_writes_nothing(planning, tmp_path, 
     with connect(store_env) as conn:
         assert conn.execute("SELECT published_at FROM plan").fetchone()[0] is None
         assert conn.execute("SELECT COUNT(*) FROM audit_log WHERE command = 'plans publish'").fetchone()[0] == 0
-    missing_dir = planning("plans", "publish", "2026", "-o", tmp_path / "nope")
-    assert missing_dir.code == 1 and "does not exist" in missing_dir.err
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    no_folder = planning("plans", "publish", "2026", "-o", tmp_path / "a-file" / "公示")  # cannot be made
+    assert no_folder.code == 1 and "Cannot create the folder" in no_folder.err
+    with connect(store_env) as conn:  # the failed write undid the publication
+        assert conn.execute("SELECT published_at FROM plan").fetchone()[0] is None
 
 
 def test_show_names_the_claimed_date_and_lists_amendments(planning, tmp_path):
@@ -232,7 +236,7 @@ def test_show_names_the_claimed_date_and_lists_amendments(planning, tmp_path):
     assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0
     data["tasks"][1]["ratios"]["A"] = 0.06
     assert planning("plans", "import", write(tmp_path / "v2.yaml", data)).code == 0
-    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0
+    assert planning("plans", "publish", "2026", "-o", tmp_path, "--force").code == 0
     shown = planning("--lang", "en", "plans", "show", "2026")
     assert shown.code == 0
     assert "a claim" in shown.out and "2026-03-20" in shown.out and "Publication and amendments" in shown.out

@@ -82,7 +82,7 @@ def test_each_department_publishes_its_own_and_incomplete_entities_are_counted(d
     assert (data["incomplete_entities"], data["incomplete"][0]["uscc"], data["incomplete"][0]["missing"]) == (1, entities[-1], ["LZ-17-2"])
     assert audit_entries(store, "publish")[-1]["payload"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
 
-    xlsx = tmp_path / "SCJG.xlsx"
+    xlsx = tmp_path / "SCJG-公示.xlsx"
     assert store("publish", draw, "--dept", "SCJG", "-o", xlsx).code == 0
     sheet = openpyxl.load_workbook(xlsx).worksheets[0]
     assert [c.value for c in sheet[1]] == HEADERS and sheet.max_row == len(entities) * 2  # header + 2n − 1 rows

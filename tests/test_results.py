@@ -58,7 +58,7 @@ def selected(cli, draw_id):
 
 def template(cli, tmp_path, dept="SCJG", name=None) -> Path:
     path = tmp_path / (name or f"{dept}.xlsx")
-    result = cli("results", "template", DRAW, "--dept", dept, "-o", path)
+    result = cli("results", "template", DRAW, "--dept", dept, "-o", path, "--force")  # a fresh blank each time
     assert result.code == 0, result.err
     return path
 

@@ -95,7 +95,7 @@ def test_frozen_definition_survives_a_new_plan_version(published, tmp_path, stor
     edited = tmp_path / "plan-v2.yaml"
     edited.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     assert published("plans", "import", edited, "--json").json()["version"] == 2
-    assert published("plans", "publish", "2026", "-o", tmp_path).code == 0
+    assert published("plans", "publish", "2026", "-o", tmp_path, "--force").code == 0  # version 2 replaces version 1's documents
 
     after = published("tasks", "show", "2026-07", "--json")
     assert after.out == before.out

@@ -13,7 +13,8 @@ class ExitCode(IntEnum):
     ERROR = 1  # bad input or a failed operation; nothing was written
     USAGE = 2  # wrong command-line usage
     PROBLEMS = 3  # a check ran and found problems
-    BUSY = 4  # the store is locked by another process, or the work was already done by one
+    BUSY = 4  # the store is locked by another process: retry later
+    ALREADY_DONE = 5  # the work was already done (a task drawn and locked, officers drawn): a retry changes nothing
 
 
 @dataclass(frozen=True)

@@ -1,40 +1,113 @@
 """Writing the files users hand on (bundles, lists, templates, exports): whole or not at all,
-and, where they are zips (XLSX, DOCX, archives), with fixed times so the same content gives the same bytes.
+never over a file by accident, and, where they are zips (XLSX, DOCX, archives), with fixed
+times so the same content gives the same bytes.
 
 A file is written under a hidden name beside its target and moved into place only when it
 is complete, so a killed process or a full disk never leaves a half-written bundle or list
 under the name an auditor or a department will open (docs/reliability.md).
+
+One rule for every output (``claim``, which ``replacing`` applies): an existing file is
+refused unless the command was given ``--force``; and a file the store has imported (its
+SHA-256 is in the payload of an import's audit entry, e.g. the filled-in results sheet that
+`results import` read) is never replaced, even with ``--force``. Missing folders are created.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
 import zipfile
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-from shuangsuiji.errors import UserError
+from shuangsuiji.errors import ExitCode, UserError
+
+_force: ContextVar[bool] = ContextVar("shuangsuiji_force", default=False)
+
+# Set by the CLI while a store is open (cli/context.py): the (seq, command) of the audit entry
+# that recorded importing a file with this SHA-256, or None.
+imported: Callable[[str], tuple[int, str] | None] | None = None
+
+
+@contextmanager
+def overwriting(allowed: bool = True) -> Iterator[None]:
+    """Within this block existing outputs may be replaced: what ``--force`` means for one command."""
+    token = _force.set(allowed)
+    try:
+        yield
+    finally:
+        _force.reset(token)
+
+
+def claim(path: str | Path, force: bool = False) -> None:
+    """Refuse to write ``path`` if that would replace a file without ``--force`` (``force``, or
+    the command's ``overwriting``), or ever replace a file the store imported."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} 是目录，请给出文件名", f"{path} is a directory; give a file name", code=ExitCode.USAGE)
+    if not path.exists():
+        return
+    if not (force or _force.get()):
+        raise UserError(f"{path} 已存在，未覆盖（确需覆盖请加 --force）",
+                        f"{path} already exists; not overwritten (add --force to replace it)")
+    if imported is not None:
+        try:
+            with open(path, "rb") as fh:  # in pieces: a backup being replaced may be large
+                digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        except OSError as exc:
+            raise UserError(f"无法读取 {path}：{exc.strerror or exc}", f"Cannot read {path}: {exc.strerror or exc}") from None
+        entry = imported(digest)
+        if entry is not None:
+            seq, command = entry
+            raise UserError(
+                f"{path} 是存储已导入的文件（审计日志第 {seq} 条 {command}），即使加 --force 也不覆盖：请另选文件名",
+                f"{path} is a file the store imported (audit entry {seq}, {command}); it is never replaced, "
+                "even with --force: choose another name",
+            )
+
+
+def make_folder(path: Path) -> list[Path]:
+    """Create the missing folders above ``path``; the ones created, outermost first."""
+    missing = [p for p in reversed(path.parents) if not p.exists()]
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"无法创建目录 {path.parent}：{exc.strerror or exc}",
+                        f"Cannot create the folder {path.parent}: {exc.strerror or exc}") from None
+    return missing
 
 
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path to write; on success it replaces ``path``, on any error it is removed.
+    """Yield a temporary path to write; on success it becomes ``path``, on any error it is removed.
 
-    The temporary name keeps the suffix, so writers that choose a format by suffix still work.
-    An OSError while writing becomes a UserError naming the target.
+    ``claim`` is checked first, and missing folders are created (and removed again if the
+    write fails). The temporary name keeps the suffix, so writers that choose a format by
+    suffix still work. An OSError while writing becomes a UserError naming the target.
     """
     path = Path(path)
+    claim(path)
+    created = make_folder(path)
     partial = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
+    done = False
     try:
         yield partial
         os.replace(partial, path)
+        done = True
     except OSError as exc:
         raise UserError(f"无法写入 {path}：{exc.strerror or exc}", f"Cannot write {path}: {exc.strerror or exc}") from None
     finally:
         partial.unlink(missing_ok=True)
+        if not done:
+            for folder in reversed(created):
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty: something else is in it now
+                    break
 
 
 # ---------------------------------------------------------------- deterministic zips

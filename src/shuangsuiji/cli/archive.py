@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Json
+from shuangsuiji.cli.options import DryRun, Force, Json
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 
@@ -81,7 +81,7 @@ DrawArg = Annotated[str, typer.Argument(metavar="DRAW", help=t("抽取编号（�
 def create(
     draw: DrawArg,
     out: Annotated[Path, typer.Option("-o", "--output", metavar="FILE.zip", help=t("输出的 .zip 文件", "the .zip to write"), show_default=False)],
-    force: Annotated[bool, typer.Option("--force", help=t("覆盖已有的文件", "replace an existing file"))] = False,
+    force: Force = False,
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
@@ -89,8 +89,6 @@ def create(
 
     if out.suffix.lower() != ".zip":
         raise UserError(f"输出文件须为 .zip：{out}", f"The output must be a .zip file: {out}", code=ExitCode.USAGE)
-    if not out.parent.is_dir():
-        raise UserError(f"目录 {out.parent} 不存在", f"Directory {out.parent} does not exist")
     if out.is_dir():
         raise UserError(f"{out} 是目录，请给出归档文件名", f"{out} is a directory; give the archive's file name", code=ExitCode.USAGE)
     built, recorded = archive.create(context.reading, context.writing, draw, out, force=force, dry_run=dry_run,
@@ -104,6 +102,7 @@ def create(
         "publications": [{k: p[k] for k in ("department", "format", "sha256", "regenerated_sha256", "sha256_matches", "differs")}
                          for p in built.publications],
         "publication_mismatches": len(mismatched),
+        "warnings": [en for _, en in built.warnings],
         "dry_run": dry_run,
     }
     for zh, en in built.warnings:

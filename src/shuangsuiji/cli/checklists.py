@@ -8,7 +8,7 @@ from typing import Annotated, Optional, Sequence
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Json
+from shuangsuiji.cli.options import DryRun, Force, Json
 from shuangsuiji.errors import ExitCode, Problem
 from shuangsuiji.i18n import t
 
@@ -50,15 +50,24 @@ def print_problems(problems: Sequence[Problem], title_zh: str, title_en: str) ->
 
 
 @app.command("validate", help=t(
-    "校验联合清单文件（结构及第六条规则，部门取自存储）；有问题时列出全部并以退出码 3 结束；不写入",
-    "Check a checklist file (schema and 第六条 rules, departments from the store); exit 3 listing every problem; writes nothing",
+    "校验联合清单文件（结构及第六条规则；有存储时还核对部门代码）；有问题时列出全部并以退出码 3 结束；不写入",
+    "Check a checklist file (schema and 第六条 rules; department codes too when there is a store); exit 3 listing every "
+    "problem; writes nothing",
 ))
 def validate(file: YamlFile, as_json: Json = False) -> None:
     from shuangsuiji.services.checklists import validate_file
+    from shuangsuiji.store.engine import sqlite_path
 
     context.check_file(file)
-    with context.reading() as conn:
-        report = validate_file(conn, file)
+    db = sqlite_path(context.settings.db)
+    if db is not None and not db.exists():  # no store: the file alone (a department drafting its list has none)
+        report = validate_file(None, file)
+    else:
+        with context.reading() as conn:
+            report = validate_file(conn, file)
+    if not report["departments_checked"]:  # stderr: a script reading --json sees it too
+        output.warn(t(f"没有存储 {db}：未核对部门代码（用 --db 指定存储即可核对）",
+                      f"No store at {db}: department codes were not checked (point --db at a store to check them)"))
     if as_json:
         output.emit_json({**report, "problems": [p.to_json() for p in report["problems"]]})
     else:
@@ -200,6 +209,7 @@ def export(
     version: Version = None,
     fmt: Annotated[Optional[str], typer.Option("--format", help=t("xlsx、csv 或 json（默认按 -o 的扩展名，否则 json）", "xlsx, csv or json (default: from the -o suffix, else json)"))] = None,
     out: Annotated[Optional[Path], typer.Option("-o", "--output", help=t("输出文件（CSV/JSON 默认输出到标准输出）", "output file (CSV/JSON default to stdout)"))] = None,
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services.checklists import FORMATS, export as export_

@@ -48,7 +48,18 @@ def store(must_exist: bool = True):
         if path is not None and not path.parent.exists():
             raise UserError(f"目录 {path.parent} 不存在", f"Directory {path.parent} does not exist")
         _store = Store(settings.db)
+        from shuangsuiji import files
+
+        files.imported = _imported  # outputs never replace a file this store imported
     return _store
+
+
+def _imported(digest: str) -> tuple[int, str] | None:
+    from shuangsuiji.services import audit
+
+    with reading() as conn:
+        entry = audit.imported(conn, digest)
+    return (entry.seq, entry.command) if entry else None
 
 
 def reset_store() -> None:
@@ -57,6 +68,9 @@ def reset_store() -> None:
     if _store is not None:
         _store.dispose()
     _store = None
+    from shuangsuiji import files
+
+    files.imported = None
 
 
 def confirm(question: str, yes: bool) -> None:

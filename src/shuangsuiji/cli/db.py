@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import ExpectHead, Json, parse_head
+from shuangsuiji.cli.options import ExpectHead, Force, Json, parse_head
 from shuangsuiji.errors import ExitCode
 from shuangsuiji.i18n import t
 
@@ -23,7 +23,7 @@ app = typer.Typer(help=t("存储维护：一致备份、全面检查", "Store ma
     "The audit log records the copy's SHA-256 and the head it contains"))
 def backup(
     path: Annotated[Path, typer.Argument(help=t("备份文件", "the backup file"), show_default=False)],
-    force: Annotated[bool, typer.Option("--force", help=t("覆盖已有的文件", "replace an existing file"))] = False,
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import maintenance

@@ -11,7 +11,7 @@ import typer
 from shuangsuiji.cli import output
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
-from shuangsuiji import i18n
+from shuangsuiji import files, i18n
 
 HELP = t(
     "用内置的连州市示例数据在一个全新的存储上演示全流程，并打印每一步的命令",
@@ -84,7 +84,7 @@ def draw_steps(out: Path) -> list[tuple[str, str, list[str]]]:
     return [
         ("承诺：冻结范围和参数，约定种子来源（部门秘密 + 见证掷骰）",
          "commit: freeze population and parameters, name the seed sources (a department's secret + witnessed dice)",
-         ["draws", "commit", DEMO_TASK, "--department", "SCJG", "--dice", "2026-12-01 连州市市场监管局会议室，纪检组见证"]),
+         ["draws", "commit", DEMO_TASK, "--dept", "SCJG", "--dice", "2026-12-01 连州市市场监管局会议室，纪检组见证"]),
         ("市场监管局提交秘密的哈希", "the bureau commits to its secret by hash",
          ["draws", "contribute", DEMO_TASK, "--dept", "SCJG", "--commit", commit_hash(DEMO_SECRET)]),
         ("揭示秘密（须与哈希一致）", "reveal the secret (it must match the hash)",
@@ -136,7 +136,7 @@ def result_steps(out: Path, draw: str) -> list[tuple[str, str, object]]:
          ["reports", "year", "2026", "--format", "xlsx", "-o", str(out / "report-year-2026.xlsx")]),
         ("执法文书：联合抽查通知书和实地检查表（DOCX）", "forms: joint-check notices and on-site checklists (DOCX)",
          ["forms", "checklist", draw, "-o", str(out / "forms")]),
-        ("立卷归档（第十八条）", "archive the task (第十八条)", ["archive", draw, "-o", archive, "--force"]),
+        ("立卷归档（第十八条）", "archive the task (第十八条)", ["archive", draw, "-o", archive]),
         ("离线核对归档包（不需要存储）", "verify the archive offline (no store needed)", ["archive", "verify", archive]),
     ]
     return steps
@@ -181,15 +181,23 @@ def demo(
         Path, typer.Option("--dir", help=t("演示存储和输出所在目录", "Directory for the demo store and outputs"))
     ] = Path("shuangsuiji-demo"),
 ) -> None:
-    from shuangsuiji.cli.main import main
-
     data = example_dir()
     directory.mkdir(parents=True, exist_ok=True)
     db = directory / "demo.db"
     for suffix in ("", "-wal", "-shm"):  # a fresh store every time
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     lang = ["--lang", i18n.LANG]
-    for number, (zh, en, args) in enumerate(steps(data, directory), start=1):
+    with files.overwriting():  # the demo's folder is its own: a rerun replaces its earlier outputs
+        _run_steps(steps(data, directory), db, lang)
+    output.info("")
+    output.info(t(f"完成。演示存储：{db}（可用 --db {db} 继续试用各命令）",
+                  f"Done. Demo store: {db} (try any command with --db {db})"))
+
+
+def _run_steps(steps_: list, db: Path, lang: list[str]) -> None:
+    from shuangsuiji.cli.main import main
+
+    for number, (zh, en, args) in enumerate(steps_, start=1):
         output.info("")
         output.info(f"[{number}] {t(zh, en)}")
         if callable(args):  # a step a person would do by hand, e.g. filling in a spreadsheet
@@ -200,8 +208,5 @@ def demo(
         code = main(argv)
         if code != 0:
             raise UserError(f"演示第 {number} 步失败", f"demo step {number} failed", code=ExitCode(code))
-    output.info("")
-    output.info(t(f"完成。演示存储：{db}（可用 --db {db} 继续试用各命令）",
-                  f"Done. Demo store: {db} (try any command with --db {db})"))
 
 

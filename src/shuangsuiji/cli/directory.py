@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from shuangsuiji.cli import context, output
+from shuangsuiji.cli.options import check_rejects
 from shuangsuiji.i18n import t
 
 SUMMARY = [
@@ -42,6 +43,7 @@ def run_import(do_import, *, file, dry_run: bool, sync: bool, yes: bool, rejects
     from shuangsuiji.services.importing import gc_paused, write_rejects
 
     context.check_file(file)
+    check_rejects(rejects, file)
     if sync and not yes and not dry_run:
         # Ask before removing anything: a dry run first, so no lock is held while a person reads.
         with context.writing(dry_run=True) as conn:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import ExpectHead, Json, Yes, parse_head
+from shuangsuiji.cli.options import DepartmentAlias, ExpectHead, Force, Json, Yes, existing, parse_head
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.files import replacing
 from shuangsuiji.i18n import t
@@ -33,13 +33,20 @@ def commit(
     task: TaskArg,
     beacon: Annotated[Optional[str], typer.Option("--beacon", help=t("将使用的未来公共信标，如 'drand quicknet round 12345678'", "the future public beacon to use, e.g. 'drand quicknet round 12345678'"))] = None,
     dice: Annotated[Optional[str], typer.Option("--dice", help=t("掷骰仪式（日期、见证人）", "the dice ceremony (date, witnesses)"))] = None,
-    department: Annotated[Optional[list[str]], typer.Option("--department", help=t("提供秘密的部门，可重复", "a department that contributes a secret, repeatable"))] = None,
+    dept: Annotated[Optional[list[str]], typer.Option("--dept", help=t("提供秘密的部门，可重复", "a department that contributes a secret, repeatable"))] = None,
+    department: DepartmentAlias = None,
     out: Annotated[Optional[Path], typer.Option("-o", "--output", help=t(
         "把要公布的承诺写入此 JSON 文件（抽取前公布；之后 verify --commitment 据此核对证据包）",
         "write the commitment to publish to this JSON file (publish it before the draw; `verify --commitment` checks the bundle against it)"))] = None,
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
+    from shuangsuiji.files import claim
     from shuangsuiji.services import draws
+
+    department = [*(dept or []), *(department or [])]
+    if out is not None:
+        claim(out)  # before the commitment is recorded: a refused file must not leave it unpublished
 
     sources = ([{"kind": "beacon", "label": beacon}] if beacon else []) + ([{"kind": "dice", "label": dice}] if dice else [])
     sources += [{"kind": "department", "label": d.upper()} for d in department or []]
@@ -201,9 +208,11 @@ def list_(
     task: Annotated[Optional[str], typer.Option("--task", help=t("只列出此任务", "only this task"))] = None,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.services import draws
+    from shuangsuiji.services import draws, tasks
 
     with context.reading() as conn:
+        if task:
+            existing(lambda: tasks.get_task(conn, task))
         rows = draws.list_draws(conn, task)
     if as_json:
         output.emit_json(rows)
@@ -231,8 +240,11 @@ def show(draw: DrawArg, as_json: Json = False) -> None:
     from shuangsuiji.domain.draw import short_ticket
     from shuangsuiji.services import draws
 
+    from shuangsuiji.services.inspectors import officer_labels
+
     with context.reading() as conn:
         data = draws.show(conn, draw)
+        label = officer_labels(conn)
     warn_team_problems(data["team_problems"])
     if as_json:
         output.emit_json(data)
@@ -241,7 +253,8 @@ def show(draw: DrawArg, as_json: Json = False) -> None:
                          ("locked_at", "锁定时间", "locked at"), ("void_reason", "作废理由", "void reason"),
                          ("population_sha256", "范围摘要", "population SHA-256")])
     teams = {t_["entity"]: t_["members"] for t_ in data["teams"]}
-    rows = [{**s, "short": short_ticket(s["ticket"]), "team": "、".join(m["officer"] for m in teams.get(s["uscc"], []))}
+    rows = [{**s, "short": short_ticket(s["ticket"]),
+             "team": "、".join(label.get(m["officer"], m["officer"]) for m in teams.get(s["uscc"], []))}
             for s in data["selected"]]
     output.table(rows, [("uscc", "统一社会信用代码", "code"), ("name", "名称", "name"), ("stratum", "风险分类", "class"),
                         ("position", "序", "#"), ("short", "号签", "ticket"), ("team", "检查小组（首位为组长）", "team (leader first)")])
@@ -252,6 +265,7 @@ def dispatch(
     draw: DrawArg,
     dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出文件 .xlsx 或 .csv", "output .xlsx or .csv"), show_default=False)],
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji import tables
@@ -259,6 +273,11 @@ def dispatch(
 
     with context.reading() as conn:
         rows = draws.dispatch_rows(conn, draw, dept)
+    if rows and not any(r["team"] for r in rows):
+        # 第九条 sends the list before 第十条's officers are drawn, so this is allowed; but say what is missing.
+        output.warn(t(f"{draw} 尚未抽取执法人员，名单中的组长和检查小组栏为空；抽取后再下发一次：shuangsuiji draws inspectors {draw}",
+                      f"{draw} has no officers yet: the leader and team columns are empty; draw them and dispatch again: "
+                      f"shuangsuiji draws inspectors {draw}"))
     tables.write(out, rows, draws.DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
     result = {"draw": draw, "department": dept.upper(), "file": str(out), "rows": len(rows)}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（{len(rows)} 行）", f"Wrote {out} ({len(rows)} rows)"))
@@ -271,18 +290,23 @@ def dispatch(
 def inspectors(draw: DrawArg, as_json: Json = False) -> None:
     from shuangsuiji.services import draws
 
+    from shuangsuiji.services.inspectors import officer_labels
+
     with context.writing() as conn:
         result = draws.assign_inspectors(conn, draw, context.settings.who())
+        label = officer_labels(conn)
     for officer in result["in_every_team"]:  # 第十条: nobody was drawn at random for these slots
-        output.warn(t(f"执法人员 {officer} 在全部 {len(result['teams'])} 个检查小组中：其部门可派人员只有一名，人员并非随机抽取",
-                      f"officer {officer} is in all {len(result['teams'])} teams: the department has one eligible officer, "
+        name = label.get(officer, officer)
+        output.warn(t(f"执法人员 {name} 在全部 {len(result['teams'])} 个检查小组中：其部门可派人员只有一名，人员并非随机抽取",
+                      f"officer {name} is in all {len(result['teams'])} teams: the department has one eligible officer, "
                       f"so nobody was drawn at random"))
     if as_json:
         output.emit_json(result)
         return
-    output.table([{"entity": t_["entity"], "team": "、".join(m["officer"] for m in t_["members"])} for t_ in result["teams"]],
+    output.table([{"entity": t_["entity"], "team": "、".join(label.get(m["officer"], m["officer"]) for m in t_["members"])}
+                  for t_ in result["teams"]],
                  [("entity", "检查对象", "entity"), ("team", "检查小组（首位为组长）", "team (leader first)")])
-    output.info(t("工作量：", "loads: ") + "，".join(f"{k} {v}" for k, v in result["loads"].items()))
+    output.info(t("工作量：", "loads: ") + "，".join(f"{label.get(k, k)} {v}" for k, v in result["loads"].items()))
 
 
 @app.command("replace", help=t("因岗位调整、工作、健康、回避等原因更换执法人员（第十一条），按号签顺延", "Replace an officer for a recorded reason (第十一条): the next eligible ticket"))
@@ -311,6 +335,7 @@ def replace(
 def export(
     draw: DrawArg,
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出 bundle.json", "output bundle.json"), show_default=False)],
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.domain.audit import canonical_json
@@ -378,11 +403,13 @@ def _read_json(path: Path, bundles):
     except bundles.Mismatch as exc:
         raise bundles.Mismatch(exc.field if exc.field != "bundle" else str(path), exc.message) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} 不是有效的 JSON：{exc}", f"{path} is not valid JSON: {exc}", code=ExitCode.PROBLEMS) from None
+        raise UserError(f"{path} 不是有效的 JSON：{exc}", f"{path} is not valid JSON: {exc}") from None  # unreadable input is 1, not a finding
 
 
-VERIFY_HELP = t("离线复核证据包：不需要存储，重新计算全部号签、名单和小组；一致退出 0，否则 3 并指出第一处差异",
-                "Verify a bundle offline: no store needed; recomputes every ticket, the list and the teams; exit 0, or 3 naming the first difference")
+VERIFY_HELP = t("离线复核证据包：不需要存储，重新计算全部号签、名单和小组；一致退出 0，否则 3 并指出第一处差异；"
+                "文件无法读取或不是 JSON 时退出 1",
+                "Verify a bundle offline: no store needed; recomputes every ticket, the list and the teams; exit 0, or 3 naming "
+                "the first difference; 1 when the file cannot be read or is not JSON")
 
 
 def _report(result: dict, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Json
+from shuangsuiji.cli.options import DryRun, Json, choices, existing
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("后续处置：发现问题的结果移交主管部门或移送司法机关，直至办结（第十四条、第十六条）",
@@ -40,7 +40,13 @@ def list_(
 ) -> None:
     from shuangsuiji.services import followups
 
+    from shuangsuiji.services import departments, draws
+
     with context.reading() as conn:
+        if draw:
+            existing(lambda: draws._draw_row(conn, draw))
+        if dept:
+            dept = choices("--dept", [dept], sorted(departments.codes(conn)))[0]
         rows = followups.list_followups(conn, draw_id=draw, status=status, department=dept)
     if as_json:
         output.emit_json(rows)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import Json
+from shuangsuiji.cli.options import Force, Json
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("执法文书：联合抽查通知书、实地检查表（DOCX，第十四条）",
@@ -17,7 +17,7 @@ app = typer.Typer(help=t("执法文书：联合抽查通知书、实地检查表
 
 DrawArg = Annotated[str, typer.Argument(help=t("抽取编号（如 2026-09-D1）", "draw id (e.g. 2026-09-D1)"), show_default=False)]
 Entity = Annotated[Optional[str], typer.Option("--entity", help=t("只生成此检查对象（统一社会信用代码）", "only this entity (unified social credit code)"))]
-OutDir = Annotated[Path, typer.Option("-o", "--output", help=t("输出目录（不存在则创建；同名文件覆盖）", "output directory (created if missing; files of the same name are overwritten)"), show_default=False)]
+OutDir = Annotated[Path, typer.Option("-o", "--output", help=t("输出目录（不存在则创建；同名文件须加 --force 才覆盖）", "output directory (created if missing; files of the same name are replaced only with --force)"), show_default=False)]
 
 
 def _run(kind: str, draw: str, entity: str | None, out: Path, as_json: bool) -> None:
@@ -44,7 +44,7 @@ def _run(kind: str, draw: str, entity: str | None, out: Path, as_json: bool) -> 
     "检查时间、权利和义务；文号、需准备的资料、联系人、发文日期和盖章留空手填",
     "Joint-check notices (第十四条(二)): one per entity, with the items and their legal basis, the departments, the team, "
     "the window, the entity's rights and duties; document number, materials, contact, date and seal left blank"))
-def notice(draw: DrawArg, out: OutDir, entity: Entity = None, as_json: Json = False) -> None:
+def notice(draw: DrawArg, out: OutDir, entity: Entity = None, force: Force = False, as_json: Json = False) -> None:
     _run("notice", draw, entity, out, as_json)
 
 
@@ -53,5 +53,5 @@ def notice(draw: DrawArg, out: OutDir, entity: Entity = None, as_json: Json = Fa
     "检查小组及签名栏、检查对象签字（盖章）、拒签原因和见证人栏",
     "On-site checklists (第十四条): one per entity, every department's items (basis, methods, findings, result boxes), "
     "the entity, the team with signature lines, the entity's signature/seal, refusal reason and witness lines"))
-def checklist(draw: DrawArg, out: OutDir, entity: Entity = None, as_json: Json = False) -> None:
+def checklist(draw: DrawArg, out: OutDir, entity: Entity = None, force: Force = False, as_json: Json = False) -> None:
     _run("checklist", draw, entity, out, as_json)

@@ -8,7 +8,9 @@ import typer
 
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.directory import SUMMARY, run_import
-from shuangsuiji.cli.options import DryRun, Encoding, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes
+from shuangsuiji.cli.options import (
+    DepartmentAlias, DryRun, Encoding, Force, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes, check_rejects, choices,
+)
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("执法检查人员名录库（第五条、第十条）", "Inspector directory 执法检查人员名录库 (第五条, 第十条)"), no_args_is_help=True)
@@ -33,6 +35,7 @@ def import_(
     sync: Sync = False,
     skip_invalid: SkipInvalid = False,
     rejects: Rejects = None,
+    force: Force = False,
     dry_run: DryRun = False,
     yes: Yes = False,
     as_json: Json = False,
@@ -51,17 +54,20 @@ def import_(
 
 @app.command("list", help=t("列出执法检查人员", "List officers"))
 def list_(
-    department: Annotated[Optional[list[str]], typer.Option("--department", help=t("部门代码，可重复", "department code, repeatable"))] = None,
+    dept: Annotated[Optional[list[str]], typer.Option("--dept", help=t("部门代码，可重复", "department code, repeatable"))] = None,
     status: Annotated[Optional[list[str]], typer.Option("--status", help=t("状态，可重复", "status, repeatable"))] = None,
     include_removed: Annotated[bool, typer.Option("--include-removed", help=t("包括已移出名录的", "include officers removed from the directory"))] = False,
+    department: DepartmentAlias = None,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.domain.directory import normalise_inspector_status
+    department = [*(dept or []), *(department or [])]
+    from shuangsuiji.domain.directory import INSPECTOR_STATUSES, normalise_inspector_status
+    from shuangsuiji.services import departments
     from shuangsuiji.services.inspectors import list_inspectors
 
-    statuses = [normalise_inspector_status(s) or s for s in status] if status else None
-    depts = [d.upper() for d in department] if department else None
+    statuses = choices("--status", status, INSPECTOR_STATUSES, normalise_inspector_status)
     with context.reading() as conn:
+        depts = choices("--dept", department, sorted(departments.codes(conn)))
         rows = list_inspectors(conn, department=depts, status=statuses, include_removed=include_removed)
     if as_json:
         output.emit_json(rows)
@@ -98,6 +104,7 @@ def conflicts_import(
     encoding: Encoding = None,
     skip_invalid: SkipInvalid = False,
     rejects: Rejects = None,
+    force: Force = False,
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
@@ -105,6 +112,7 @@ def conflicts_import(
     from shuangsuiji.services.inspectors import import_conflicts
 
     context.check_file(file)
+    check_rejects(rejects, file)
     with context.writing(dry_run) as conn:
         result, parsed, table = import_conflicts(
             conn, file, operator=context.settings.who(), encoding=encoding, skip_invalid=skip_invalid

@@ -8,7 +8,7 @@ import typer
 
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.directory import run_import
-from shuangsuiji.cli.options import DryRun, Encoding, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes
+from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes, choices
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("检查对象名录库（第五条、第九条）", "Object directory 检查对象名录库 (第五条, 第九条)"), no_args_is_help=True)
@@ -38,6 +38,7 @@ def import_(
     sync: Sync = False,
     skip_invalid: SkipInvalid = False,
     rejects: Rejects = None,
+    force: Force = False,
     dry_run: DryRun = False,
     yes: Yes = False,
     as_json: Json = False,
@@ -67,11 +68,11 @@ def list_(
     limit: Annotated[Optional[int], typer.Option("--limit", help=t("最多显示行数（表格默认 50，JSON 默认全部）", "at most this many rows (table default 50; JSON default all)"))] = None,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.domain.directory import normalise_risk, normalise_status
+    from shuangsuiji.domain.directory import RISK_CLASSES, STATUSES, normalise_risk, normalise_status
     from shuangsuiji.services.objects import list_objects
 
-    statuses = [normalise_status(s) or s for s in status] if status else None
-    risks = [normalise_risk(r) or r for r in risk_class] if risk_class else None
+    statuses = choices("--status", status, STATUSES, normalise_status)
+    risks = choices("--risk-class", risk_class, RISK_CLASSES, normalise_risk)
     if limit is None and not as_json:
         limit = 50
     with context.reading() as conn:

@@ -31,10 +31,72 @@ Sync = Annotated[
     typer.Option("--sync", help=t("文件中没有的记录标记为移出名录（不删除）", "Mark records absent from the file as removed from the directory (never deleted)")),
 ]
 InFile = Annotated[Path, typer.Argument(help=t("要导入的文件（CSV 或 XLSX）", "File to import (CSV or XLSX)"), show_default=False)]
+
+
+# One name for a department everywhere: --dept. --department, which two commands used to take,
+# still works (old scripts) but is not shown.
+DepartmentAlias = Annotated[Optional[list[str]], typer.Option("--department", hidden=True)]
+
+
+def _allow_overwrite(ctx: typer.Context, value: bool) -> bool:
+    """--force holds for this one command: files.claim reads it until the command ends."""
+    if value:
+        from shuangsuiji import files
+
+        ctx.with_resource(files.overwriting())
+    return value
+
+
+Force = Annotated[bool, typer.Option(
+    "--force", callback=_allow_overwrite,
+    help=t("覆盖已有的输出文件（存储导入过的文件除外）", "replace an existing output file (never one the store imported)"))]
 ExpectHead = Annotated[
     Optional[str],
     typer.Option("--expect-head", help=t("此前公布的链头 SEQ:HASH，须仍在链中", "a previously published head SEQ:HASH that must still be in the chain")),
 ]
+
+
+def choices(option: str, values: list[str] | None, known, normalise=None) -> list[str] | None:
+    """A filter's values, each normalised (e.g. 高风险 → D) and known, or a usage error (exit 2)
+    listing the valid ones: a typo must not read as "nothing matches"."""
+    from shuangsuiji.errors import ExitCode, UserError
+
+    if not values:
+        return None
+    known = list(known)
+    out = []
+    for value in values:
+        canonical = normalise(value) if normalise else value.strip().upper()
+        if canonical not in known:
+            raise UserError(f"{option} {value} 无效；可用：{'、'.join(known) or '（无）'}",
+                            f"{option} {value} is not valid; valid values: {', '.join(known) or '(none)'}", code=ExitCode.USAGE)
+        out.append(canonical)
+    return out
+
+
+def existing(lookup):
+    """``lookup()``'s value; a filter naming a task or draw that does not exist is a usage error
+    (exit 2) with the lookup's own message (which names what does exist), not an empty list."""
+    from shuangsuiji.errors import ExitCode, UserError
+
+    try:
+        return lookup()
+    except UserError as exc:
+        raise UserError(exc.zh, exc.en, code=ExitCode.USAGE) from None
+
+
+def check_rejects(rejects: Path | None, source: Path) -> None:
+    """Before an import writes anything: the --rejects file may be written (files.claim), and is
+    not the file being imported (which --force would otherwise replace with its own bad rows)."""
+    from shuangsuiji import files
+    from shuangsuiji.errors import ExitCode, UserError
+
+    if rejects is None:
+        return
+    if rejects.exists() and source.exists() and rejects.samefile(source):
+        raise UserError(f"--rejects 不能是要导入的文件本身：{rejects}", f"--rejects cannot be the file being imported: {rejects}",
+                        code=ExitCode.USAGE)
+    files.claim(rejects)
 
 
 def parse_head(value: str | None) -> tuple[int, str] | None:

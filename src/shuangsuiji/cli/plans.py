@@ -9,7 +9,7 @@ import typer
 
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.checklists import print_problems
-from shuangsuiji.cli.options import DryRun, Json
+from shuangsuiji.cli.options import DryRun, Force, Json
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 
@@ -171,14 +171,13 @@ def show(year: Year, version: VersionOpt = None, as_json: Json = False) -> None:
 def publish(
     year: Year,
     version: VersionOpt = None,
-    out_dir: Annotated[Path, typer.Option("-o", "--output", help=t("公布文件写入的目录", "directory for the published documents"))] = Path("."),
+    out_dir: Annotated[Path, typer.Option("-o", "--output", help=t("公布文件写入的目录（不存在则创建）", "directory for the published documents (created if missing)"))] = Path("."),
+    force: Force = False,
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services.plans import publish as publish_
 
-    if not out_dir.is_dir():
-        raise UserError(f"输出目录 {out_dir} 不存在", f"Output directory {out_dir} does not exist")
     with context.writing(dry_run) as conn:
         result = publish_(conn, year, version, context.settings.who(), out_dir, _today(), write=not dry_run)
     result["dry_run"] = dry_run

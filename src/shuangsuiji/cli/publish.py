@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Json
+from shuangsuiji.cli.options import DryRun, Force, Json
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 
@@ -30,35 +29,30 @@ def publish(
     draw: Annotated[str, typer.Argument(help=t("抽取编号", "draw id"), show_default=False)],
     dept: Annotated[str, typer.Option("--dept", help=t("公示的部门代码", "publishing department code"), show_default=False)],
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出文件 .xlsx、.csv 或 .json", "output .xlsx, .csv or .json"), show_default=False)],
+    force: Force = False,
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
+    from shuangsuiji.files import claim, replacing
     from shuangsuiji.services import publication
 
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise UserError(f"输出文件须为 .xlsx、.csv 或 .json：{out}", f"The output must be .xlsx, .csv or .json: {out}", code=ExitCode.USAGE)
-    if not out.parent.exists():
-        raise UserError(f"目录 {out.parent} 不存在", f"Directory {out.parent} does not exist")
-    # Written beside the target first and moved into place only once the record is committed:
-    # a published file always has its record, and a failed record leaves no file behind.
-    partial = out.with_name(f".{out.stem}.partial{out.suffix}")  # same suffix: same writer
-    try:
+    recorded = {}
+    if dry_run:
+        claim(out)  # what the real run would refuse, the dry run refuses too
         with context.writing(dry_run) as conn:
-            prepared = publication.prepare(conn, draw, dept)
-            if not prepared["rows"]:
-                raise publication.nothing_to_publish(prepared)
-            recorded = {}
-            if not dry_run:
-                publication.write_file(partial, fmt, prepared)
-                sha256 = hashlib.sha256(partial.read_bytes()).hexdigest()
-                recorded = {"sha256": sha256, **publication.record(conn, prepared, file=str(out), fmt=fmt, sha256=sha256,
-                                                                    operator=context.settings.who())}
-        if not dry_run:
-            os.replace(partial, out)
-    finally:
-        if partial.exists():
-            partial.unlink()
+            prepared = _prepare(conn, draw, dept)
+    else:
+        # Written beside the target first and moved into place only once the record is committed:
+        # a published file always has its record, and a failed record leaves no file behind.
+        with replacing(out) as partial, context.writing() as conn:
+            prepared = _prepare(conn, draw, dept)
+            publication.write_file(partial, fmt, prepared)
+            sha256 = hashlib.sha256(partial.read_bytes()).hexdigest()
+            recorded = {"sha256": sha256, **publication.record(conn, prepared, file=str(out), fmt=fmt, sha256=sha256,
+                                                                operator=context.settings.who())}
     result = {"draw": draw, "department": prepared["department"], "file": None if dry_run else str(out), "format": fmt,
               "rows": len(prepared["rows"]), **prepared["summary"], **recorded, "dry_run": dry_run}
     if as_json:
@@ -74,3 +68,12 @@ def publish(
     if recorded:
         output.info(f"SHA-256 {recorded['sha256']}")
 
+
+
+def _prepare(conn, draw: str, dept: str) -> dict:
+    from shuangsuiji.services import publication
+
+    prepared = publication.prepare(conn, draw, dept)
+    if not prepared["rows"]:
+        raise publication.nothing_to_publish(prepared)
+    return prepared

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import Json
+from shuangsuiji.cli.options import Force, Json
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 
@@ -70,8 +70,6 @@ def _emit(data: dict, fmt: str, out: Path | None, as_json: bool) -> None:
         return
     from shuangsuiji.files import replacing
 
-    if not out.parent.exists():
-        raise UserError(f"目录 {out.parent} 不存在", f"Directory {out.parent} does not exist")
     with replacing(out) as partial:
         partial.write_bytes(blob)
     result = {"report": data["report"], "file": str(out), "format": fmt, "bytes": len(blob),
@@ -103,7 +101,7 @@ def _print_tables(data: dict) -> None:
     "以及各任务已完成 / 进行中 / 未开始",
     "Plan report: 第七条 (published by 31 March, each department's joint tasks ≥ 10 % of its lead tasks, as "
     "`plans check`), and the tasks done / in progress / not started"))
-def plan(year: Year, fmt: Format = None, out: Out = None, as_json: Json = False) -> None:
+def plan(year: Year, fmt: Format = None, out: Out = None, force: Force = False, as_json: Json = False) -> None:
     from shuangsuiji.services import reports
 
     kind = _format(fmt, out, as_json)
@@ -121,6 +119,7 @@ def task(
     draw: Annotated[str, typer.Argument(help=t("抽取编号（如 2026-09-D1）", "draw id (e.g. 2026-09-D1)"), show_default=False)],
     fmt: Format = None,
     out: Out = None,
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import reports
@@ -146,6 +145,7 @@ def year(
     )] = None,
     fmt: Format = None,
     out: Out = None,
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import reports

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from shuangsuiji.cli import context, output
-from shuangsuiji.cli.options import DryRun, Encoding, InFile, Json
+from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json, choices, existing
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import t
 
@@ -34,6 +34,7 @@ def template(
     draw: DrawArg,
     dept: Annotated[str, typer.Option("--dept", help=t("部门代码", "department code"), show_default=False)],
     out: Annotated[Path, typer.Option("-o", "--output", help=t("输出 .xlsx 文件", "output .xlsx file"), show_default=False)],
+    force: Force = False,
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.services import results
@@ -188,8 +189,10 @@ def list_(
     from shuangsuiji.domain.directory import normalise_uscc
     from shuangsuiji.services import results
 
+    entity = normalise_uscc(entity) if entity else None
     with context.reading() as conn:
-        rows = results.list_results(conn, draw, department=dept, entity=normalise_uscc(entity) if entity else None)
+        _check_filters(conn, draw, dept=dept, entity=entity)
+        rows = results.list_results(conn, draw, department=dept, entity=entity)
     if as_json:
         output.emit_json(rows)
         return
@@ -209,8 +212,10 @@ def history(
     from shuangsuiji.domain.directory import normalise_uscc
     from shuangsuiji.services import results
 
+    entity = normalise_uscc(entity) if entity else None
     with context.reading() as conn:
-        rows = results.history(conn, draw, entity=normalise_uscc(entity) if entity else None, item=item)
+        _check_filters(conn, draw, entity=entity, item=item)
+        rows = results.history(conn, draw, entity=entity, item=item)
     if as_json:
         output.emit_json(rows)
         return
@@ -264,3 +269,20 @@ def evidence_(
     output.table(rows, [("uscc", "统一社会信用代码", "code"), ("name", "文件", "file"), ("media_type", "类型", "type"),
                         ("size", "字节", "bytes"), ("sha256", "SHA-256", "SHA-256"), ("note", "说明", "note"),
                         ("attached_at", "附加时间", "attached at"), ("operator", "操作人", "by")])
+
+
+def _check_filters(conn, draw: str, *, dept: str | None = None, entity: str | None = None, item: str | None = None) -> None:
+    """A filter that no result of the draw can match is a usage error (exit 2) naming what is valid."""
+    from shuangsuiji.services import results
+
+    if not (dept or entity or item):
+        return
+    ctx = existing(lambda: results.load(conn, draw, need_teams=False))
+    if dept:
+        existing(lambda: results.check_department(ctx, dept))
+    if entity and entity not in {e["uscc"] for e in ctx.entities}:
+        raise UserError(f"--entity {entity} 不在 {draw} 的锁定名单中（shuangsuiji draws show {draw}）",
+                        f"--entity {entity} is not in the locked list of {draw} (`shuangsuiji draws show {draw}`)",
+                        code=ExitCode.USAGE)
+    if item:
+        choices("--item", [item], list(ctx.items))

@@ -415,11 +415,12 @@ def department_label(code: str, known: Collection[str]) -> str:
     return code
 
 
-def validate_checklist(checklist: Checklist, known_departments: Collection[str], file: str | None = None) -> list[Problem]:
+def validate_checklist(checklist: Checklist, known_departments: Collection[str] | None, file: str | None = None) -> list[Problem]:
     """Every rule problem of a parsed checklist (not just the first).
 
     ``known_departments``: department codes of the joint meeting (a mapping code → name
-    gives names in messages). Checks: unknown departments, duplicate entry and item ids,
+    gives names in messages); None when there is no store to take them from, and the codes
+    are not checked. Checks: unknown departments, duplicate entry and item ids,
     entries without items, an item's department outside its entry, the initiating
     department listed as cooperating, a local addition (增补) without filing data.
     """
@@ -429,7 +430,7 @@ def validate_checklist(checklist: Checklist, known_departments: Collection[str],
         problems.append(Problem(zh, en, file=file, row=checklist.line_of(path), field=format_path(path), value=value))
 
     def known(code: str, path: Path) -> None:
-        if code not in known_departments:
+        if known_departments is not None and code not in known_departments:
             add(path, f"未知部门代码 {code}（不在部门名录中）", f"unknown department code {code} (not in the department list)", code)
 
     entry_seen: dict[str, int] = {}
@@ -460,7 +461,7 @@ def validate_checklist(checklist: Checklist, known_departments: Collection[str],
                 add(ip + ("id",), f"抽查事项编号 {item.id} 重复（{first} 已使用）", f"duplicate item id {item.id} (already used by {first})", item.id)
             else:
                 item_seen[item.id] = ip
-            if item.department not in known_departments:
+            if known_departments is not None and item.department not in known_departments:
                 known(item.department, ip + ("department",))
             elif item.department not in entry.departments:
                 add(

@@ -36,7 +36,7 @@ from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.audit import GENESIS, Entry, canonical_json, entry_hash
 from shuangsuiji.errors import ExitCode, Problem, UserError
-from shuangsuiji.files import iso_time, normalise_ooxml, zip_entry
+from shuangsuiji.files import claim, iso_time, make_folder, normalise_ooxml, zip_entry
 
 FORMAT = "shuangsuiji-archive"
 FORMAT_VERSION = 1
@@ -292,6 +292,7 @@ def build(conn: Connection, draw_id: str) -> Built:
 
     # 第七条, 第十七条: the task report.
     report = reports.task_report(conn, draw_id)
+    built.warnings += incomplete(draw_id, any(e.team is None for e in data.entities), report["summary"])
     with _chinese():  # the report's headings follow the interface language; an archive is filed in Chinese
         files["reports/task-report.json"] = reports.render(report, "json")
         files["reports/task-report.html"] = reports.render(report, "html")
@@ -337,6 +338,7 @@ def create(reading: Callable, writing: Callable, draw_id: str, out: Path, *, for
         if dry_run:
             return built, {}
         blob = zip_bytes(built.files, built.when)
+        make_folder(out)  # missing folders are created, as for every output
         try:
             with writing() as conn:
                 if _head(conn) != (built.manifest["audit_head"]["seq"], built.manifest["audit_head"]["hash"]):
@@ -363,6 +365,24 @@ def create(reading: Callable, writing: Callable, draw_id: str, out: Path, *, for
     )
 
 
+def incomplete(draw_id: str, no_officers: bool, summary: dict) -> list[tuple[str, str]]:
+    """What an archive made now would lack, each with the command to run. An early archive is
+    allowed (it files the draw proof; a later one supersedes it), but never silently."""
+    out = []
+    if no_officers:
+        out.append((f"{draw_id} 尚未抽取执法人员，归档中没有检查小组（shuangsuiji draws inspectors {draw_id}）",
+                    f"{draw_id} has no officers yet: the archive holds no teams (`shuangsuiji draws inspectors {draw_id}`)"))
+    if summary["results_recorded"] == 0:
+        out.append((f"{draw_id} 尚未录入检查结果，归档中没有结果（shuangsuiji results template {draw_id} --dept 部门 -o 结果.xlsx，"
+                    f"填写后 shuangsuiji results import {draw_id} 结果.xlsx）",
+                    f"{draw_id} has no results yet: the archive holds none (`shuangsuiji results template {draw_id} --dept DEPT "
+                    f"-o results.xlsx`, filled in, then `shuangsuiji results import {draw_id} results.xlsx`)"))
+    elif summary["results_missing"]:
+        out.append((f"{draw_id} 还缺 {summary['results_missing']} 条检查结果（shuangsuiji results status {draw_id}）",
+                    f"{draw_id} still lacks {summary['results_missing']} result(s) (`shuangsuiji results status {draw_id}`)"))
+    return out
+
+
 def _head(conn: Connection) -> tuple[int, str]:
     from shuangsuiji.services import audit
 
@@ -381,9 +401,8 @@ def _write_synced(path: Path, data: bytes) -> None:
 
 
 def refuse_existing(out: Path, force: bool) -> None:
-    if out.exists() and not force:
-        raise UserError(f"{out} 已存在，未覆盖（确需覆盖请加 --force）",
-                        f"{out} already exists; not overwritten (add --force to replace it)")
+    """The rule for every output file (files.claim)."""
+    claim(out, force)
 
 
 def record(conn: Connection, built: Built, *, file: str, zip_sha256: str, size: int, operator: str) -> Entry:

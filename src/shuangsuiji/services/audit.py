@@ -45,6 +45,22 @@ def head(conn: Connection) -> Entry | None:
     return Entry(*row) if row else None
 
 
+def imported(conn: Connection, digest: str) -> Entry | None:
+    """The last import entry (objects/inspectors/results… import, tasks import-list) that read a
+    file with this SHA-256: every import records its file's digest as ``sha256`` in its payload."""
+    import json
+
+    # Canonical JSON spells it "sha256":"<hex>": LIKE finds the candidates portably, the payload decides.
+    rows = conn.execute(text(f"SELECT {_COLUMNS} FROM audit_log WHERE command LIKE '%import%' AND payload LIKE :p "
+                             "ORDER BY seq DESC"), {"p": f'%"sha256":"{digest}"%'})
+    for row in rows:
+        entry = Entry(*row)
+        payload = json.loads(entry.payload)
+        if isinstance(payload, dict) and payload.get("sha256") == digest:
+            return entry
+    return None
+
+
 def verify(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
     """Walk the whole chain; optionally check that a previously published head is still in it."""
     count, last_hash, broken = verify_chain(entries(conn))
@@ -83,4 +99,4 @@ def export(conn: Connection) -> dict:
     }
 
 
-__all__ = ["append", "entries", "export", "head", "verify", "Break"]
+__all__ = ["append", "entries", "export", "head", "imported", "verify", "Break"]

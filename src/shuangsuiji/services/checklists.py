@@ -120,15 +120,16 @@ def read_checklist(path: Path) -> tuple[Checklist, str]:
         raise as_problems(exc) from None
 
 
-def validate_file(conn: Connection, path: Path) -> dict:
-    """Every problem of a checklist file: schema, then 第六条 rules against the store's departments."""
-    names = department_names(conn)
+def validate_file(conn: Connection | None, path: Path) -> dict:
+    """Every problem of a checklist file: schema, then 第六条 rules, against the store's
+    departments when there is a store (``conn``); without one the codes are not checked."""
+    names = department_names(conn) if conn is not None else None
     text_, digest = read_text(path)
     try:
         checklist = load_checklist(text_, str(path))
     except UserError as exc:
         return {"file": str(path), "sha256": digest, "version": None, "ok": False, "entries": None, "items": None,
-                "problems": exc.problems}
+                "departments_checked": names is not None, "problems": exc.problems}
     problems = validate_checklist(checklist, names, str(path))
     return {
         "file": str(path),
@@ -137,6 +138,7 @@ def validate_file(conn: Connection, path: Path) -> dict:
         "ok": not problems,
         "entries": len(checklist.entries),
         "items": sum(len(e.items) for e in checklist.entries),
+        "departments_checked": names is not None,
         "problems": problems,
     }
 

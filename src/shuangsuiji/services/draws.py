@@ -85,8 +85,32 @@ def freeze(conn: Connection, task: dict) -> Frozen:
 def _draw_row(conn: Connection, draw_id: str) -> dict:
     row = conn.execute(text("SELECT * FROM draw WHERE id = :d"), {"d": draw_id}).first()
     if row is None:
-        raise UserError(f"没有抽取记录 {draw_id}", f"No draw {draw_id}")
+        raise _no_draw(conn, draw_id)
     return _draw_json(row._mapping)
+
+
+STATE_NAMES = {"locked": ("已锁定", "locked"), "committed": ("已承诺，未抽取", "committed, not drawn"), "void": ("已作废", "void")}
+
+
+def _no_draw(conn: Connection, draw_id: str) -> UserError:
+    """"No draw X", with what the user most likely meant: X is a task id, or a draw of a task that
+    has other draws or none yet; each hint names the draw ids or the command to run."""
+    task_id = draw_id
+    if conn.execute(text("SELECT 1 FROM task WHERE id = :t"), {"t": task_id}).first() is None:
+        task_id = draw_id.rsplit("-D", 1)[0] if "-D" in draw_id else ""
+        if not task_id or conn.execute(text("SELECT 1 FROM task WHERE id = :t"), {"t": task_id}).first() is None:
+            return UserError(f"没有抽取记录 {draw_id}（shuangsuiji draws list 列出全部抽取）",
+                             f"No draw {draw_id} (`shuangsuiji draws list` lists them)")
+    is_task = task_id == draw_id
+    zh = f"没有抽取记录 {draw_id}：" + ("这是任务编号，它" if is_task else f"任务 {task_id} ")
+    en = f"No draw {draw_id}: " + ("that is a task id; " if is_task else f"task {task_id} ")
+    draws = conn.execute(text("SELECT id, state FROM draw WHERE task_id = :t ORDER BY attempt"), {"t": task_id}).all()
+    if not draws:
+        return UserError(zh + f"尚未抽取（shuangsuiji draws run {task_id}）",
+                         en + ("it " if is_task else "") + f"has not been drawn yet (`shuangsuiji draws run {task_id}`)")
+    return UserError(zh + "的抽取为 " + "、".join(f"{d}（{STATE_NAMES.get(st, (st, st))[0]}）" for d, st in draws),
+                     en + ("its draws: " if is_task else "has the draws ") +
+                     ", ".join(f"{d} ({STATE_NAMES.get(st, (st, st))[1]})" for d, st in draws))
 
 
 def _draw_json(row) -> dict:
@@ -163,7 +187,7 @@ def _refuse_if_drawn(conn: Connection, task_id: str) -> dict | None:
             f"任务 {task_id} 已有锁定的抽取结果 {current['id']}，不能重抽（如确需重抽，先用 draws void 作废并说明理由）。",
             f"Task {task_id} already has a locked draw {current['id']}; it is never re-drawn "
             "(void it first with `draws void`, giving the reason, if a new draw is truly needed).",
-            code=ExitCode.BUSY,
+            code=ExitCode.ALREADY_DONE,
         )
     return current
 
@@ -176,7 +200,7 @@ def commit(conn: Connection, task_id: str, sources: list[dict], operator: str) -
         raise UserError(
             f"任务 {task_id} 已有承诺 {current['id']}，等待抽取（或先作废）。",
             f"Task {task_id} already has a commitment {current['id']} waiting to be drawn (or void it first).",
-            code=ExitCode.BUSY,
+            code=ExitCode.ALREADY_DONE,
         )
     if not sources:
         raise UserError("至少需要一个种子来源（--beacon、--dice 或 --department）",
@@ -234,7 +258,7 @@ def contribute(conn: Connection, task_id: str, department: str, commit_hex: str,
     exists = conn.execute(text("SELECT 1 FROM draw_contribution WHERE draw_id = :d AND department = :c"),
                           {"d": draw["id"], "c": department}).first()
     if exists:
-        raise UserError(f"部门 {department} 已提交承诺", f"Department {department} has already committed", code=ExitCode.BUSY)
+        raise UserError(f"部门 {department} 已提交承诺", f"Department {department} has already committed", code=ExitCode.ALREADY_DONE)
     conn.execute(
         text("INSERT INTO draw_contribution (draw_id, department, commit_hash, committed_at) VALUES (:d, :c, :h, :t)"),
         {"d": draw["id"], "c": department, "h": commit_hex, "t": utc_now()},
@@ -253,7 +277,7 @@ def reveal(conn: Connection, task_id: str, department: str, secret: str, operato
     if row is None:
         raise UserError(f"部门 {department} 尚未提交承诺", f"Department {department} has not committed yet")
     if row.revealed_at:
-        raise UserError(f"部门 {department} 已揭示", f"Department {department} has already revealed", code=ExitCode.BUSY)
+        raise UserError(f"部门 {department} 已揭示", f"Department {department} has already revealed", code=ExitCode.ALREADY_DONE)
     if seeds.commit_hash(secret) != row.commit_hash and seeds.commit_hash(secret + "\n") == row.commit_hash:
         # Committed as `echo secret | sha256sum` makes it: the secret with its newline. That, exactly,
         # is the secret the hash binds (no other text could match it), so it is what is revealed.
@@ -401,7 +425,7 @@ def void(conn: Connection, draw_id: str, reason: str | None, operator: str, *, c
     """
     draw = _draw_row(conn, draw_id)
     if draw["state"] == "void":
-        raise UserError(f"{draw_id} 已作废", f"{draw_id} is already void", code=ExitCode.BUSY)
+        raise UserError(f"{draw_id} 已作废", f"{draw_id} is already void", code=ExitCode.ALREADY_DONE)
     request = _void_request(conn, draw_id)
     if confirm:
         if request is None:
@@ -426,7 +450,7 @@ def void(conn: Connection, draw_id: str, reason: str | None, operator: str, *, c
     if request is not None:
         raise UserError(f"{draw_id} 的作废申请（第 {request.seq} 条，{request.operator}）等待另一名操作人确认：draws void {draw_id} --confirm",
                         f"{draw_id}'s void request (entry {request.seq}, by {request.operator}) awaits a different operator's "
-                        f"`draws void {draw_id} --confirm`", code=ExitCode.BUSY)
+                        f"`draws void {draw_id} --confirm`", code=ExitCode.ALREADY_DONE)
     entry = audit.append(conn, operator, "draws void-request", {"draw": draw_id, "task": draw["task_id"], "reason": reason, "built_on": work})
     return {"draw": draw_id, "state": "void requested", "reason": reason, "built_on": work, "requested_by": operator,
             "audit_seq": entry.seq}
@@ -548,7 +572,7 @@ def assign_inspectors(conn: Connection, draw_id: str, operator: str) -> dict:
     """Draw officers per executing department and form the teams; all or nothing."""
     draw = _locked(conn, draw_id)
     if conn.execute(text("SELECT 1 FROM draw_team WHERE draw_id = :d LIMIT 1"), {"d": draw_id}).first():
-        raise UserError(f"{draw_id} 的执法人员已抽取并锁定", f"Officers of {draw_id} are already drawn and locked", code=ExitCode.BUSY)
+        raise UserError(f"{draw_id} 的执法人员已抽取并锁定", f"Officers of {draw_id} are already drawn and locked", code=ExitCode.ALREADY_DONE)
     definition = tasks.get_task(conn, draw["task_id"])["definition"]
     pools = _eligible_pools(conn, definition)
     drawn = {s["uscc"] for s in selection(conn, draw_id)}
@@ -890,14 +914,17 @@ def dispatch_rows(conn: Connection, draw_id: str, department: str) -> list[dict]
                         f"Department {department} does not execute task {draw['task_id']}")
     items = "；".join(i["name"] for i in definition["items"] if i["department"] == department)
     teams = {t.entity: t for t in (final_teams(conn, draw_id) or Assignment(())).teams}
+    from shuangsuiji.services.inspectors import officer_labels  # here: `draws run` need not import it
+
+    label = officer_labels(conn)  # 姓名（证号）: a department knows its officers by name
     rows = []
     for n, s in enumerate(selection(conn, draw_id), start=1):
         team = teams.get(s["uscc"])
         rows.append({
             "no": n, "uscc": s["uscc"], "name": s["name"], "region": s["region"], "address": s["address"],
             "risk_class": s["stratum"], "items": items,
-            "leader": team.leader.officer if team else "",
-            "officers": "、".join(m.officer for m in team.members if m.department == department) if team else "",
-            "team": "、".join(m.officer for m in team.members) if team else "",
+            "leader": label.get(team.leader.officer, team.leader.officer) if team else "",
+            "officers": "、".join(label.get(m.officer, m.officer) for m in team.members if m.department == department) if team else "",
+            "team": "、".join(label.get(m.officer, m.officer) for m in team.members) if team else "",
         })
     return rows

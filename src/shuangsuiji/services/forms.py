@@ -24,7 +24,7 @@ from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.directory import normalise_uscc
 from shuangsuiji.errors import UserError
-from shuangsuiji.files import replacing
+from shuangsuiji.files import claim, replacing
 from shuangsuiji.services import draws, tasks
 
 if TYPE_CHECKING:  # python-docx is imported only when a form is rendered (fast --help)
@@ -495,7 +495,10 @@ def file_name(data: FormData, entity: Entity, form: str) -> str:
 
 def _write(files: list[tuple[str, bytes]], out_dir: Path) -> list[Path]:
     """Write every file or none: each goes to a hidden partial name and is moved into place;
-    on an error the files of this run are removed again. Existing files are overwritten."""
+    on an error the files of this run are removed again. Existing files are refused without
+    --force, all of them before any is written (files.claim)."""
+    for name, _ in files:
+        claim(out_dir / name)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -87,6 +87,12 @@ def list_inspectors(
     return [_inspector_json(r._mapping) for r in rows]
 
 
+def officer_labels(conn: Connection) -> dict[str, str]:
+    """Certificate number → 姓名（证号）, as lists and teams show an officer (the forms do too)."""
+    return {cert: f"{name}（{cert}）" if name else cert
+            for cert, name in conn.execute(text("SELECT cert_no, name FROM inspector"))}
+
+
 def show_inspector(conn: Connection, cert: str) -> dict:
     cert = normalise_cert(cert)
     row = conn.execute(text("SELECT * FROM inspector WHERE cert_no = :c"), {"c": cert}).first()

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection, inspect, text
 
+from shuangsuiji import files
 from shuangsuiji.domain import bundle as bundles
 from shuangsuiji.domain.audit import canonical_json
 from shuangsuiji.errors import ExitCode, UserError
@@ -44,20 +45,18 @@ def backup(store, dest: Path, *, force: bool, operator: str) -> dict:
     The copy is made while this process holds the write lock, so no change can fall between
     the copy and its audit entry: the copy's head is the entry just before ``db backup``.
     """
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", str(dest)):  # a URL (a Path folds its //): not a file to create
+        raise UserError(f"备份须为文件路径，不是数据库 URL：{dest}", f"The backup must be a file path, not a database URL: {dest}",
+                        code=ExitCode.USAGE)
     dest = Path(dest).expanduser().resolve()
     if store.is_sqlite:
         live = Path(store.engine.url.database).resolve()
         if dest in (live, Path(f"{live}-wal"), Path(f"{live}-shm"), Path(f"{live}-journal")):
             raise UserError(f"备份文件不能是存储本身：{dest}", f"The backup cannot be the store itself: {dest}", code=ExitCode.USAGE)
-    if not dest.parent.is_dir():
-        raise UserError(f"目录 {dest.parent} 不存在", f"Directory {dest.parent} does not exist")
     if dest.is_dir():
         raise UserError(f"{dest} 是目录，请给出备份文件名", f"{dest} is a directory; give the backup's file name", code=ExitCode.USAGE)
-    if dest.exists() and not force:
-        raise UserError(
-            f"{dest} 已存在，未覆盖（确需覆盖请加 --force）",
-            f"{dest} already exists; not overwritten (add --force to replace it)",
-        )
+    files.claim(dest, force)  # the rule for every output file
+    files.make_folder(dest)
     # Written beside the target and renamed over it: a crash never leaves a half-written backup at dest.
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     tmp.unlink(missing_ok=True)

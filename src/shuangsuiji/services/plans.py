@@ -22,7 +22,7 @@ from shuangsuiji.domain.directory import DRAWABLE_STATUSES, RISK_NAMES, clean, n
 from shuangsuiji.domain.numbers import ratio_percent
 from shuangsuiji.domain.plan import Plan, PlanReport, Task, check_plan, joint_shares, load_plan, publication_deadline
 from shuangsuiji.errors import ExitCode, UserError
-from shuangsuiji.files import replacing
+from shuangsuiji.files import claim, replacing
 from shuangsuiji.services import audit
 from shuangsuiji.services.checklists import (
     as_problems,
@@ -408,8 +408,8 @@ def write_documents(
     out_dir: Path, plan: Plan, row: Any, checklist: Checklist, names: dict[str, str], history: list[dict], this: dict
 ) -> None:
     """plan-YEAR.xlsx and plan-YEAR.md: the tasks, the 第七条 shares, and how to read the ratios."""
-    if not out_dir.is_dir():
-        raise UserError(f"输出目录 {out_dir} 不存在", f"Output directory {out_dir} does not exist")
+    for name in (f"plan-{plan.year}.xlsx", f"plan-{plan.year}.md"):
+        claim(out_dir / name)  # both refused before either is written
     rows = plan_rows(plan, checklist, names)
     shares = joint_shares(plan, names, {e.initiating for e in checklist.entries})
     headers = [zh for _, zh in PLAN_COLUMNS]
