@@ -18,7 +18,7 @@ from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.bundle import sha256_text
 from shuangsuiji.domain.results import ResultRecord, RowCheck, Scope
 from shuangsuiji.errors import Problem, UserError
-from shuangsuiji.files import replacing
+from shuangsuiji import tables
 from shuangsuiji.services import audit, draws, followups, tasks
 from shuangsuiji.tabular import Table, header_key, map_columns, read_table, row_fields
 
@@ -127,7 +127,7 @@ def write_template(data: dict, path: Path) -> None:
 
     book = Workbook()
     ws = book.active
-    ws.title = data["department"][:31]
+    ws.title = tables.xml_text(data["department"])[:31]
     lists = book.create_sheet("选项")
     lists.sheet_state = "hidden"
     columns = list(rules.PREFILLED + rules.INPUT + (rules.KEY,))
@@ -136,13 +136,13 @@ def write_template(data: dict, path: Path) -> None:
     n = len(data["rows"])
     last = n + 1
 
-    ws.append([zh for _, zh in columns])
+    ws.append(tables.xlsx_row(zh for _, zh in columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     grey = PatternFill("solid", fgColor="D9D9D9")
     for row in data["rows"]:
-        ws.append([row.get(name, "") for name, _ in rules.PREFILLED] + [None] * len(rules.INPUT) + [row["key"]])
+        ws.append(tables.xlsx_row([row.get(name, "") for name, _ in rules.PREFILLED] + [None] * len(rules.INPUT) + [row["key"]]))
     for r in range(1, last + 1):
         for name, _ in rules.PREFILLED:
             ws.cell(r, col[name]).fill = grey
@@ -155,7 +155,7 @@ def write_template(data: dict, path: Path) -> None:
     lists.append(["检查结果分类"] + [item["id"] for item in data["items"]])
     methods = [list(item.get("methods") or []) for item in data["items"]]
     for i in range(max([len(rules.CATEGORIES)] + [len(m) for m in methods])):
-        lists.append([rules.CATEGORIES[i] if i < len(rules.CATEGORIES) else None] + [m[i] if i < len(m) else None for m in methods])
+        lists.append(tables.xlsx_row([rules.CATEGORIES[i] if i < len(rules.CATEGORIES) else None] + [m[i] if i < len(m) else None for m in methods]))
     sheet = quote_sheetname(lists.title)
 
     def validation(formula: str, *, warn: bool = False, prompt: str | None = None) -> DataValidation:
@@ -201,9 +201,8 @@ def write_template(data: dict, path: Path) -> None:
     ws.column_dimensions[letter["key"]].hidden = True
     ws.freeze_panes = ws.cell(2, col["result"])
     lists.column_dimensions["A"].width = 36
-    book.properties.title = f"{data['draw']} {data['department']} 检查结果"
-    with replacing(path) as partial:
-        book.save(partial)
+    book.properties.title = tables.xml_text(f"{data['draw']} {data['department']} 检查结果")
+    tables.save_book(book, path)
 
 
 def _excel_date(iso: str) -> str:
