@@ -10,6 +10,8 @@ only here:
 - CSV: a text cell that a spreadsheet would run as a formula (it begins with ``= + - @``, a tab
   or a CR) gets a leading apostrophe, as OWASP's CSV-injection guidance says; a number such
   as ``-13800000000``, ``-5.5`` or ``+86 138 0000 0000`` is left exactly as it is;
+- Markdown (the plan publication): text is escaped for HTML and for Markdown's own syntax
+  (``markdown_text``), so a name cannot become markup, a link or an extra table column;
 - XLSX print setup: the header row repeated on every page, fitted to the page width,
   landscape when the sheet is wide.
 """
@@ -17,6 +19,7 @@ only here:
 from __future__ import annotations
 
 import csv
+import html
 import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -32,6 +35,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SIGNED_NUMBER = re.compile(r"[+-]\d+(?: \d+)*(?:\.\d+)?")
 # What XML 1.0 (so openpyxl and python-docx) cannot hold: C0 controls other than tab, LF, CR.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Markdown's inline syntax and the table separator: backslash-escaped (CommonMark §2.4).
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]|~!#])")
 WIDE_COLUMNS = 6  # a sheet with more columns than this prints landscape
 
 
@@ -54,6 +59,14 @@ def xlsx_value(value: Any) -> Any:
 
 def xlsx_row(values: Iterable[Any]) -> list[Any]:
     return [xlsx_value(v) for v in values]
+
+
+def markdown_text(value: Any, newline: str = " ") -> str:
+    """``value`` as Markdown that renders as exactly this text: HTML escaped (``& < >``), Markdown
+    syntax backslash-escaped, line breaks as ``newline`` (``<br>`` inside a table cell)."""
+    text = html.escape(xml_text(str(value)), quote=False)
+    text = _MARKDOWN_SYNTAX.sub(r"\\\1", text)
+    return re.sub(r"\r\n|[\r\n\u2028\u2029\x85]", newline, text)
 
 
 class CsvWriter:

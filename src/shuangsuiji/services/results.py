@@ -8,6 +8,7 @@ results call for (services/followups.py) and one audit entry carrying the file's
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from shuangsuiji.domain.results import ResultRecord, RowCheck, Scope
 from shuangsuiji.errors import Problem, UserError
 from shuangsuiji import tables
 from shuangsuiji.services import audit, draws, followups, tasks
-from shuangsuiji.tabular import Table, header_key, map_columns, read_table, row_fields
+from shuangsuiji.tabular import EmptyTable, Table, check_zip, header_key, map_columns, read_limited, read_table, row_fields
 
 # ---------------------------------------------------------------- what a draw's results are checked against
 
@@ -221,18 +222,21 @@ def read_tables(path: Path, encoding: str | None = None) -> list[Table]:
         return [read_table(path, encoding=encoding)]
     from openpyxl import load_workbook
 
+    data = read_limited(path)
+    check_zip(data, str(path))  # a decompression bomb is refused before openpyxl inflates anything
     try:
-        book = load_workbook(path, read_only=False, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a damaged file raises many types
         raise UserError(f"{path}：无法作为 XLSX 打开（{exc}）", f"{path}: cannot open as XLSX ({exc})") from None
     sheets = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
     book.close()
+    del data
     out = []
     for name in sheets:
         try:
             table = read_table(path, sheet=name)
-        except UserError:
-            continue  # an empty sheet
+        except EmptyTable:
+            continue
         if not any(header_key(h) in _IMPORT_KEYS for h in table.headers):
             continue  # a sheet of notes, not of results
         table.file = f"{path}[{name}]"
