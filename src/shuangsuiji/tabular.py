@@ -136,17 +136,23 @@ def _checked(batches: Iterator[Rows], name: str, headers: list[str]) -> Iterator
         yield batch
 
 
+def control_problem(value: str, file: str | None, row: int | None, field: str | None) -> Problem | None:
+    """The problem of a text holding a C0 control character (tab and line breaks aside), or None."""
+    found = _CONTROL.search(value)
+    if not found:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    return Problem(f"含控制字符 {code}（不可见字符，请删除）", f"contains control character {code} (invisible; remove it)",
+                   file=file, row=row, field=field, value=repr(value)[1:-1])
+
+
 def _control_problems(batch: Rows, name: str, headers: list[str]) -> list[Problem]:
     problems = []
     for number, values in batch:
         for i, value in enumerate(values):
-            found = _CONTROL.search(value)
-            if found and len(problems) < 100:
-                code = f"U+{ord(found.group()):04X}"
-                problems.append(Problem(
-                    f"含控制字符 {code}（不可见字符，请删除）", f"contains control character {code} (invisible; remove it)",
-                    file=name, row=number, field=headers[i] if i < len(headers) else f"#{i + 1}", value=repr(value)[1:-1],
-                ))
+            bad = control_problem(value, name, number, headers[i] if i < len(headers) else f"#{i + 1}")
+            if bad and len(problems) < 100:
+                problems.append(bad)
     return problems
 
 

@@ -28,7 +28,7 @@ from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.files import replacing
 from shuangsuiji import tables
 from shuangsuiji.services import audit
-from shuangsuiji.tabular import decode
+from shuangsuiji.tabular import decode, read_limited
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -39,10 +39,7 @@ FORMATS = ("xlsx", "csv", "json")
 def read_text(path: Path) -> tuple[str, str]:
     """A text file (UTF-8, else GB18030) and the SHA-256 of its bytes; UserError naming the file."""
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"无法读取文件 {name}：{exc.strerror}", f"Cannot read {name}: {exc.strerror}") from None
+    data = read_limited(path)
     text_, _ = decode(data, name)
     return text_, hashlib.sha256(data).hexdigest()
 
