@@ -119,10 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     wants_json = "--json" in args
     try:
+        _check_utf8(args)
         # Typer's standalone mode handles --help, usage errors (exit 2) and typer.Exit itself.
         app(args=args, prog_name="shuangsuiji")
         return ExitCode.OK
     except SystemExit as exc:
+        if _stdout_was_closed():
+            return _after_closed_stdout()
         return exc.code if isinstance(exc.code, int) else (ExitCode.OK if exc.code is None else ExitCode.ERROR)
     except UserError as exc:
         from shuangsuiji.cli import output
@@ -143,6 +146,43 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.ERROR
     finally:
         context.reset_store()
+
+
+def _check_utf8(args: list[str]) -> None:
+    """Bytes that are not UTF-8 in an argument (or a SHUANGSUIJI_ variable) are a usage error, not a crash
+    later when the text is stored or printed."""
+    import os
+
+    named = [(f"参数 {i}", f"argument {i}", a) for i, a in enumerate(args, start=1)]
+    named += [(k, k, v) for k, v in os.environ.items() if k.startswith("SHUANGSUIJI_")]
+    for zh, en, value in named:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+            raise UserError(f"{zh} 含有不是 UTF-8 的字节：{shown}", f"{en} holds bytes that are not UTF-8: {shown}",
+                            code=ExitCode.USAGE) from None
+
+
+def _stdout_was_closed() -> bool:
+    """Click swaps in this wrapper (and exits 1) when a write to stdout meets a closed pipe."""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
+
+
+def _after_closed_stdout() -> int:
+    """``… | head -2``: the reader closed the pipe. That fails the command only if it cut the work short
+    (a write transaction rolled back); otherwise the work is done and recorded, so exit 0."""
+    import os
+
+    sys.stdout = sys.stdout.wrapped
+    if type(sys.stderr).__name__ == "PacifyFlushWrapper":
+        sys.stderr = sys.stderr.wrapped
+    try:  # nothing more can reach the reader; keep the interpreter's last flush quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    store = context._store
+    return ExitCode.ERROR if store is not None and store.rolled_back else ExitCode.OK
 
 
 def run() -> None:
