@@ -118,13 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command line; every error ends here as one message and a documented exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     wants_json = "--json" in args
+    stdout_was = _stdout_identity()
     try:
         _check_utf8(args)
         # Typer's standalone mode handles --help, usage errors (exit 2) and typer.Exit itself.
         app(args=args, prog_name="shuangsuiji")
         return ExitCode.OK
     except SystemExit as exc:
-        if _stdout_was_closed():
+        if exc.code == 1 and _stdout_was_closed(stdout_was):
             return _after_closed_stdout()
         return exc.code if isinstance(exc.code, int) else (ExitCode.OK if exc.code is None else ExitCode.ERROR)
     except UserError as exc:
@@ -164,9 +165,22 @@ def _check_utf8(args: list[str]) -> None:
                             code=ExitCode.USAGE) from None
 
 
-def _stdout_was_closed() -> bool:
-    """Click swaps in this wrapper (and exits 1) when a write to stdout meets a closed pipe."""
-    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
+def _stdout_identity() -> tuple[int, int] | None:
+    import os
+
+    try:
+        st = os.fstat(sys.stdout.fileno())
+        return st.st_dev, st.st_ino
+    except (OSError, ValueError, AttributeError):  # no real stdout (tests capture it)
+        return None
+
+
+def _stdout_was_closed(before: tuple[int, int] | None) -> bool:
+    """A write to stdout met a closed pipe and was turned into exit 1: Click swaps in its
+    PacifyFlushWrapper; Rich points the stdout descriptor at /dev/null."""
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        return True
+    return before is not None and _stdout_identity() != before
 
 
 def _after_closed_stdout() -> int:
@@ -174,7 +188,8 @@ def _after_closed_stdout() -> int:
     (a write transaction rolled back); otherwise the work is done and recorded, so exit 0."""
     import os
 
-    sys.stdout = sys.stdout.wrapped
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        sys.stdout = sys.stdout.wrapped
     if type(sys.stderr).__name__ == "PacifyFlushWrapper":
         sys.stderr = sys.stderr.wrapped
     try:  # nothing more can reach the reader; keep the interpreter's last flush quiet

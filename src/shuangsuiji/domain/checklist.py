@@ -94,11 +94,10 @@ def read_yaml(text: str, file: str | None) -> YamlDoc:
         if node is not None:
             doc.data = _build(loader, node, (), doc, set())
     except YamlTooLarge:
-        raise UserError(
-            f"{file or 'YAML'}：展开别名后超过 {doc.max_nodes} 个节点（疑为别名炸弹），未读取；上限可用 SHUANGSUIJI_MAX_YAML_NODES 调整",
-            f"{file or 'YAML'}: more than {doc.max_nodes} nodes once aliases are expanded (an alias bomb?); not read. "
-            "The limit is SHUANGSUIJI_MAX_YAML_NODES",
-        ) from None
+        zh = f"展开别名后超过 {doc.max_nodes} 个节点（疑为别名炸弹），未读取；上限可用 SHUANGSUIJI_MAX_YAML_NODES 调整"
+        en = (f"more than {doc.max_nodes} nodes once aliases are expanded (an alias bomb?); not read. "
+              "The limit is SHUANGSUIJI_MAX_YAML_NODES")
+        raise UserError(f"{file or 'YAML'}：{zh}", f"{file or 'YAML'}: {en}", problems=[Problem(zh, en, file=file)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
