@@ -121,6 +121,15 @@ def test_every_csv_and_xlsx_output_holds_hostile_text_as_text(hostile_draw, stor
     assert any(v.startswith('=HYPERLINK("http://x"') for v in seen)
     assert any(v.startswith("'=cmd|") for v in seen)
     assert RESULT_NOTE in seen and "'" + RESULT_NOTE in seen
+    # HTML report and DOCX forms: the markup is text
+    page = tmp_path / "report.html"
+    assert store("reports", "task", DRAW, "--format", "html", "-o", page).code == 0
+    html_text = page.read_text(encoding="utf-8")
+    assert "<img src=x" not in html_text and "<script>document" not in html_text
+    assert store("forms", "notice", DRAW, "-o", tmp_path / "notices").code == 0
+    xml = b"".join(zipfile.ZipFile(p).read("word/document.xml") for p in (tmp_path / "notices").rglob("*.docx"))
+    assert b"<img src=x" not in xml and b"<script>" not in xml
+    assert b"=HYPERLINK" in xml and (b"&lt;img src=x" in xml or b"&lt;script&gt;" in xml)  # there, as text
     # the on-screen JSON keeps the data as it is (only files handed on are neutralised)
     names = [s["name"] for s in store("draws", "show", DRAW, "--json").json()["selected"]]
     assert any(n.startswith(tuple(f.strip() for f in FORMULAS)) for n in names)
@@ -244,7 +253,10 @@ def test_a_store_already_holding_control_characters_still_writes_every_output(st
 
 def measured(*args, env: dict | None = None) -> tuple[subprocess.CompletedProcess, float, int]:
     """Run the CLI in a child; its wall time and its peak RSS in MB (read by a wrapper process of its own)."""
-    wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+    # The child's address space is capped at 2 GB, so a build without the guards fails fast
+    # instead of taking the shared machine's memory.
+    wrapper = ("import resource, subprocess, sys; cap = lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+               "r = subprocess.run(sys.argv[1:], preexec_fn=cap, timeout=60); "
                "print('MAXRSS', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)")
     import os
 
