@@ -21,7 +21,7 @@ MARKUP = [
     "[click](javascript:alert(1)) **bold** `code` \\| ~~x~~",
 ]
 SEPARATORS = ["line\u2028two", "para\u2029two", "next\x85line"]
-NUMBERS = ["-13800000000", "-5.5", "+86 138 0000 0000"]
+NUMBERS = ["-13800000000", "-5.5", "+86 138 0000 0000", "-1,234.5", "-12.5%"]
 
 TEXTS = FORMULAS + MARKUP + SEPARATORS
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -23,7 +23,7 @@ from hostile_corpus import FORMULA_START, FORMULAS, NUMBERS, hostile
 from test_results import DRAW, make_joint_draw, selected, template
 
 CHROMIUM = Path("/usr/bin/chromium")
-SIGNED_NUMBER = re.compile(r"[+-]\d+(?: \d+)*(?:\.\d+)?")
+SIGNED_NUMBER = re.compile(r"[+-]\d+(?:[ ,]\d+)*(?:\.\d+)?%?")
 RESULT_NOTE = '=HYPERLINK("http://x","click")'
 
 

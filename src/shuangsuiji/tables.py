@@ -30,9 +30,9 @@ from shuangsuiji.files import replacing
 Column = tuple[str, str, str]  # (key, Chinese header, English header), as cli/output.py shows them
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# A sign, digits, optional single spaces between digit groups, an optional decimal part: a
-# number or a phone number, which no spreadsheet can turn into a call or a reference.
-_SIGNED_NUMBER = re.compile(r"[+-]\d+(?: \d+)*(?:\.\d+)?")
+# A sign, digits (groups separated by one space or comma), an optional decimal part and percent
+# sign: a number or a phone number, which no spreadsheet can turn into a call or a reference.
+_SIGNED_NUMBER = re.compile(r"[+-]\d+(?:[ ,]\d+)*(?:\.\d+)?%?")
 # What XML 1.0 (so openpyxl and python-docx) cannot hold: C0 controls other than tab, LF, CR.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Markdown's inline syntax and the table separator: backslash-escaped (CommonMark §2.4).
