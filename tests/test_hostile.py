@@ -51,6 +51,13 @@ def cells_of_xlsx(blob: bytes) -> list[openpyxl.cell.Cell]:
 
 
 def assert_no_formula_xlsx(blob: bytes, name: str) -> list[str]:
+    """No formula cell; and every visible sheet prints its header row on each page, fitted to the width."""
+    book = openpyxl.load_workbook(io.BytesIO(blob))
+    for ws in book.worksheets:
+        if ws.sheet_state == "visible" and ws.max_row > 1:
+            assert ws.print_title_rows == "$1:$1" and ws.page_setup.fitToWidth == 1, (name, ws.title)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            assert ws.page_setup.orientation == ("landscape" if ws.max_column > 6 else "portrait"), (name, ws.title)
     cells = cells_of_xlsx(blob)
     formulas = [(c.coordinate, c.value) for c in cells if c.data_type == "f"]
     assert not formulas, (name, formulas[:5])
