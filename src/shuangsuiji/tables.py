@@ -57,6 +57,11 @@ def xlsx_value(value: Any) -> Any:
     return xml_text(value) if isinstance(value, str) else value
 
 
+def sheet_title(text: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of ``[ ] : * ? / \\``."""
+    return re.sub(r"[\[\]:*?/\\]", "-", xml_text(text))[:31] or "sheet"
+
+
 def xlsx_row(values: Iterable[Any]) -> list[Any]:
     return [xlsx_value(v) for v in values]
 
@@ -147,7 +152,7 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
 
     book = Workbook()
     sheet = book.active
-    sheet.title = (title or "sheet")[:31].replace("/", "-")
+    sheet.title = sheet_title(title or "sheet")
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)

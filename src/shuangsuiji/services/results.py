@@ -128,7 +128,7 @@ def write_template(data: dict, path: Path) -> None:
 
     book = Workbook()
     ws = book.active
-    ws.title = tables.xml_text(data["department"])[:31]
+    ws.title = tables.sheet_title(data["department"])
     lists = book.create_sheet("选项")
     lists.sheet_state = "hidden"
     columns = list(rules.PREFILLED + rules.INPUT + (rules.KEY,))
