@@ -344,6 +344,9 @@ def test_row_and_file_limits_are_configurable(store, tmp_path):
     assert result.code == 1 and "more than 10 rows" in result.err and "SHUANGSUIJI_MAX_ROWS" in result.err
     result = run_process("objects", "import", EXAMPLES / "objects.csv", env={"SHUANGSUIJI_MAX_FILE_MB": "0"})
     assert result.code == 1 and "SHUANGSUIJI_MAX_FILE_MB" in result.err
+    result = run_process("checklists", "validate", ROOT / "checklists" / "lianzhou-joint-checklist.yaml",
+                         env={"SHUANGSUIJI_MAX_YAML_MB": "0"})
+    assert result.code in (1, 3) and "SHUANGSUIJI_MAX_YAML_MB" in result.out + result.err, (result.out, result.err)
     result = run_process("objects", "import", EXAMPLES / "objects.csv", env={"SHUANGSUIJI_MAX_ROWS": "many"})
     assert result.code == 1 and "SHUANGSUIJI_MAX_ROWS must be a whole number" in result.err
 

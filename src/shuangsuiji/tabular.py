@@ -50,22 +50,23 @@ def limit(name: str, default: int) -> int:
 MAX_FILE_MB = 1024
 MAX_XLSX_MB = 2048
 MAX_XLSX_RATIO = 100
+MAX_YAML_MB = 16  # a YAML file is parsed whole into nodes, tens of times its size in memory
 MAX_ROWS = 1_048_576  # Excel's own limit of a sheet, also for a CSV
 # Characters no list has a use for and that XML outputs cannot carry: C0 controls other than
 # tab, line feed and carriage return (a quoted CSV field or an XLSX cell may hold line breaks).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def read_limited(path: Path) -> bytes:
-    """The bytes of an imported file, refused (named) when it is larger than SHUANGSUIJI_MAX_FILE_MB."""
+def read_limited(path: Path, variable: str = "SHUANGSUIJI_MAX_FILE_MB", default_mb: int = MAX_FILE_MB) -> bytes:
+    """The bytes of an imported file, refused (named) when it is larger than the limit ``variable`` sets."""
     name = str(path)
-    cap = limit("SHUANGSUIJI_MAX_FILE_MB", MAX_FILE_MB)
+    cap = limit(variable, default_mb)
     try:
         size = path.stat().st_size
         if size > cap << 20:
             raise UserError(
-                f"{name}：文件大小 {size >> 20} MB 超过上限 {cap} MB（可用 SHUANGSUIJI_MAX_FILE_MB 调整）",
-                f"{name}: {size >> 20} MB is over the limit of {cap} MB (raise it with SHUANGSUIJI_MAX_FILE_MB)",
+                f"{name}：文件大小 {size >> 20} MB 超过上限 {cap} MB（可用 {variable} 调整）",
+                f"{name}: {size >> 20} MB is over the limit of {cap} MB (raise it with {variable})",
             )
         return path.read_bytes()
     except OSError as exc:

@@ -28,7 +28,7 @@ from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.files import replacing
 from shuangsuiji import tables
 from shuangsuiji.services import audit
-from shuangsuiji.tabular import decode, read_limited
+from shuangsuiji.tabular import MAX_YAML_MB, decode, read_limited
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -39,7 +39,7 @@ FORMATS = ("xlsx", "csv", "json")
 def read_text(path: Path) -> tuple[str, str]:
     """A text file (UTF-8, else GB18030) and the SHA-256 of its bytes; UserError naming the file."""
     name = str(path)
-    data = read_limited(path)
+    data = read_limited(path, "SHUANGSUIJI_MAX_YAML_MB", MAX_YAML_MB)
     text_, _ = decode(data, name)
     return text_, hashlib.sha256(data).hexdigest()
 

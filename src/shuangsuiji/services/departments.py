@@ -12,7 +12,7 @@ from shuangsuiji.domain.directory import DEPARTMENT_HEADERS, department_code_inv
 from shuangsuiji.errors import Problem, Problems, UserError
 from shuangsuiji.services import audit
 from shuangsuiji.domain.checklist import read_yaml
-from shuangsuiji.tabular import control_problem, iter_records, map_columns, read_limited, read_table
+from shuangsuiji.tabular import MAX_YAML_MB, control_problem, iter_records, map_columns, read_limited, read_table
 
 
 def read_departments(path: Path) -> tuple[list[tuple[str, str]], str]:
@@ -21,7 +21,7 @@ def read_departments(path: Path) -> tuple[list[tuple[str, str]], str]:
     problems = Problems()
     pairs: list[tuple[int | None, str, str]] = []
     if path.suffix.lower() in (".yaml", ".yml"):
-        data = read_limited(path)
+        data = read_limited(path, "SHUANGSUIJI_MAX_YAML_MB", MAX_YAML_MB)
         digest = hashlib.sha256(data).hexdigest()
         try:
             text_ = data.decode("utf-8-sig")
