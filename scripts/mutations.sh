@@ -202,3 +202,34 @@ mutate already-done-is-busy src/shuangsuiji/errors.py \
 mutate checklist-needs-a-store src/shuangsuiji/cli/checklists.py \
   '    if db is not None and not db.exists():' '    if False:' \
   tests/test_guidance.py -k checklists_validate
+# Hostile content (issue 16): each guard of docs/reliability.md §6, broken once.
+mutate xlsx-formula-kept src/shuangsuiji/tables.py \
+  '                    cell.data_type = "s"' '                    pass' \
+  tests/test_hostile.py -k "every_csv_and_xlsx"
+mutate csv-formula-kept src/shuangsuiji/tables.py \
+  "        return \"'\" + value" '        return value' \
+  tests/test_hostile.py -k "every_csv_and_xlsx or neutralises"
+mutate markdown-unescaped src/shuangsuiji/tables.py \
+  '    text = html.escape(xml_text(str(value)), quote=False)' '    text = xml_text(str(value))' \
+  tests/test_hostile.py -k markdown
+mutate yaml-aliases-unlimited src/shuangsuiji/domain/checklist.py \
+  '    if doc.built > doc.max_nodes:' '    if False:' \
+  tests/test_hostile.py -k alias
+mutate xlsx-bomb-read src/shuangsuiji/tabular.py \
+  '    if total > cap or bomb:' '    if False:' \
+  tests/test_hostile.py -k decompression
+mutate control-characters-accepted src/shuangsuiji/tabular.py \
+  '        if _CONTROL.search("\t".join(' '        if False and _CONTROL.search("\t".join(' \
+  tests/test_hostile.py -k control_characters_are_refused
+mutate csv-split-at-separators src/shuangsuiji/tabular.py \
+  '        lines = _LINE.findall(carry + pieces.popleft())' '        lines = (carry + pieces.popleft()).splitlines(keepends=True)' \
+  tests/test_hostile.py -k line_separators
+mutate archive-member-unbounded src/shuangsuiji/services/archive.py \
+  '    if info.file_size <= cap << 20:' '    if True:' \
+  tests/test_hostile.py -k archive_verify
+mutate audit-filter-wildcards src/shuangsuiji/services/audit.py \
+  '        params["command"] = command.replace(' '        params["command"] = command + "%" or command.replace(' \
+  tests/test_hostile.py -k audit_log_command
+mutate closed-stdout-fails src/shuangsuiji/cli/main.py \
+  '        if exc.code == 1 and _stdout_was_closed(stdout_was):' '        if False:' \
+  tests/test_hostile.py -k closed_stdout

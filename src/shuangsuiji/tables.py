@@ -1,15 +1,137 @@
-"""Writing a list for people who live in Excel: XLSX (bold header, widths, frozen pane) or CSV."""
+"""The one writer of every CSV and XLSX file the tool hands on (lists, templates, reports, exports).
+
+These files go to other departments and the public, and their text comes from imported lists a
+clerk could have typed anything into (docs/reliability.md, "Hostile content"). So, here and
+only here:
+
+- XLSX: user text is always a string cell, never a formula (``finish_book`` turns every cell
+  openpyxl took for a formula back into text), and characters XML cannot carry (C0 controls)
+  are written as U+FFFD instead of failing the whole file (``xlsx_value``);
+- CSV: a text cell that a spreadsheet would run as a formula (it begins with ``= + - @``, a tab
+  or a CR) gets a leading apostrophe, as OWASP's CSV-injection guidance says; a number such
+  as ``-13800000000``, ``-5.5`` or ``+86 138 0000 0000`` is left exactly as it is;
+- Markdown (the plan publication): text is escaped for HTML and for Markdown's own syntax
+  (``markdown_text``), so a name cannot become markup, a link or an extra table column;
+- XLSX print setup: the header row repeated on every page, fitted to the page width,
+  landscape when the sheet is wide.
+"""
 
 from __future__ import annotations
 
 import csv
+import html
+import re
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Iterable, Sequence
 
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.files import replacing
 
 Column = tuple[str, str, str]  # (key, Chinese header, English header), as cli/output.py shows them
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A sign, digits (groups separated by one space or comma), an optional decimal part and percent
+# sign: a number or a phone number, which no spreadsheet can turn into a call or a reference.
+_SIGNED_NUMBER = re.compile(r"[+-]\d+(?:[ ,]\d+)*(?:\.\d+)?%?")
+# What XML 1.0 (so openpyxl and python-docx) cannot hold: C0 controls other than tab, LF, CR.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Markdown's inline syntax and the table separator: backslash-escaped (CommonMark §2.4).
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]|~!#])")
+WIDE_COLUMNS = 6  # a sheet with more columns than this prints landscape
+
+
+def csv_value(value: Any) -> Any:
+    """``value`` as a CSV cell that no spreadsheet runs as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _SIGNED_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def xml_text(value: str) -> str:
+    """Text with the characters XML cannot carry shown as U+FFFD (a store that holds them still writes)."""
+    return _XML_ILLEGAL.sub("\ufffd", value)
+
+
+def xlsx_value(value: Any) -> Any:
+    """A value openpyxl can store: text cleaned by ``xml_text``, anything else unchanged."""
+    return xml_text(value) if isinstance(value, str) else value
+
+
+def sheet_title(text: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of ``[ ] : * ? / \\``."""
+    return re.sub(r"[\[\]:*?/\\]", "-", xml_text(text))[:31] or "sheet"
+
+
+def xlsx_row(values: Iterable[Any]) -> list[Any]:
+    return [xlsx_value(v) for v in values]
+
+
+def markdown_text(value: Any, newline: str = " ") -> str:
+    """``value`` as Markdown that renders as exactly this text: HTML escaped (``& < >``), Markdown
+    syntax backslash-escaped, line breaks as ``newline`` (``<br>`` inside a table cell)."""
+    text = html.escape(xml_text(str(value)), quote=False)
+    text = _MARKDOWN_SYNTAX.sub(r"\\\1", text)
+    return re.sub(r"\r\n|[\r\n\u2028\u2029\x85]", newline, text)
+
+
+class CsvWriter:
+    """``csv.writer`` whose every text cell passes ``csv_value``."""
+
+    def __init__(self, fh, **kwargs):
+        self._writer = csv.writer(fh, **kwargs)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([csv_value(v) for v in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def finish_book(book) -> None:
+    """Every sheet of ``book`` made safe and printable just before it is saved.
+
+    The tool itself writes no formulas, so a cell openpyxl took for one (text beginning with
+    ``=``) is user text and becomes a string cell again.
+    """
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+        if ws.sheet_state != "visible" or ws.max_row < 2:
+            continue
+        ws.print_title_rows = "1:1"
+        ws.page_setup.orientation = "landscape" if ws.max_column > WIDE_COLUMNS else "portrait"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def save_book(book, path: Path) -> None:
+    finish_book(book)
+    with replacing(path) as partial:
+        book.save(partial)
+
+
+def display_width(value: Any) -> int:
+    """Columns a value takes on screen or paper: a CJK character is two wide; the longest line counts."""
+    text = "" if value is None else str(value)
+    line = max(text.split("\n"), key=len) if text else ""
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in line)
+
+
+def fit_widths(ws, sample: int = 200, minimum: int = 6, maximum: int = 60) -> None:
+    """Column widths from the header and the first ``sample`` rows, within sane bounds."""
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, sample + 1)):
+        for cell in row:
+            widths[cell.column] = max(widths.get(cell.column, 0), display_width(cell.value))
+    for column, width in widths.items():
+        ws.column_dimensions[get_column_letter(column)].width = min(max(width + 2, minimum), maximum)
 
 
 def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: str | None = None) -> None:
@@ -21,7 +143,7 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
     values = [[row.get(key, "") for key, _, _ in columns] for row in rows]
     if suffix == ".csv":
         with replacing(path) as partial, open(partial, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads UTF-8
-            writer = csv.writer(fh)
+            writer = CsvWriter(fh)
             writer.writerow(headers)
             writer.writerows(values)
         return
@@ -30,15 +152,12 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
 
     book = Workbook()
     sheet = book.active
-    sheet.title = (title or "sheet")[:31].replace("/", "-")
+    sheet.title = sheet_title(title or "sheet")
     sheet.append(headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in values:
-        sheet.append(row)
-    for i, header in enumerate(headers, start=1):
-        width = max([len(str(header)) * 2] + [len(str(r[i - 1])) * 1.6 for r in values[:200]])
-        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(60, max(8, width))
+        sheet.append(xlsx_row(row))
+    fit_widths(sheet)
     sheet.freeze_panes = "A2"
-    with replacing(path) as partial:
-        book.save(partial)
+    save_book(book, path)

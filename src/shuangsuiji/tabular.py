@@ -12,7 +12,10 @@ import codecs
 import csv
 import hashlib
 import io
+import os
+import re
 import unicodedata
+import zipfile
 from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +33,48 @@ BATCH_ROWS = 50_000  # rows per batch from open_table: a few tens of MB of row l
 _PIECE_BYTES = 1 << 20  # the file is decoded and split into lines a megabyte at a time
 
 Rows = list[tuple[int, list[str]]]  # (row number in the file, values)
+
+
+def limit(name: str, default: int) -> int:
+    """A size limit of docs/reliability.md, raised by the environment variable ``name`` where a province needs more."""
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise UserError(f"环境变量 {name} 须为整数：{value!r}", f"{name} must be a whole number: {value!r}") from None
+
+
+# Refused before any reading (docs/reliability.md, "Limits"): an imported file larger than
+# this; an XLSX whose parts uncompress to more than this, or that is a zip bomb (a part over
+# 10 MB that is more than 100 times its compressed size; real sheets compress 5-20 times).
+MAX_FILE_MB = 1024
+MAX_XLSX_MB = 2048
+MAX_XLSX_RATIO = 100
+MAX_YAML_MB = 16  # a YAML file is parsed whole into nodes, tens of times its size in memory
+MAX_ROWS = 1_048_576  # Excel's own limit of a sheet, also for a CSV
+# Characters no list has a use for and that XML outputs cannot carry: C0 controls other than
+# tab, line feed and carriage return (a quoted CSV field or an XLSX cell may hold line breaks).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def read_limited(path: Path, variable: str = "SHUANGSUIJI_MAX_FILE_MB", default_mb: int = MAX_FILE_MB) -> bytes:
+    """The bytes of an imported file, refused (named) when it is larger than the limit ``variable`` sets."""
+    name = str(path)
+    cap = limit(variable, default_mb)
+    try:
+        size = path.stat().st_size
+        if size > cap << 20:
+            raise UserError(
+                f"{name}：文件大小 {size >> 20} MB 超过上限 {cap} MB（可用 {variable} 调整）",
+                f"{name}: {size >> 20} MB is over the limit of {cap} MB (raise it with {variable})",
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise UserError(f"无法读取文件 {name}：{exc.strerror}", f"Cannot read {name}: {exc.strerror}") from exc
+
+
+class EmptyTable(UserError):
+    """A file or sheet with no header row (a results workbook skips such sheets)."""
 
 
 @dataclass
@@ -61,20 +106,55 @@ def open_table(
     """
     path = Path(path)
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"无法读取文件 {name}：{exc.strerror}", f"Cannot read {name}: {exc.strerror}") from exc
+    data = read_limited(path)
     digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        headers, rows = _read_xlsx(data, name, sheet)
-        batches = (rows[i : i + BATCH_ROWS] for i in range(0, len(rows), BATCH_ROWS))
-        return Table(name, digest, None, headers, [], len(rows) + 1), batches
+        headers, batches, lines = _read_xlsx(data, name, sheet)
+        return Table(name, digest, None, headers, [], lines), _checked(batches, name, headers)
     pieces, used = _decode_pieces(data, name, encoding)
     del data  # from here on the file is held once, as text, and freed piece by piece
     lines = sum(piece.count("\n") for piece in pieces) if count_lines else None
     headers, batches = _read_csv(pieces, name)
-    return Table(name, digest, used, headers, [], lines), batches
+    return Table(name, digest, used, headers, [], lines), _checked(batches, name, headers)
+
+
+def _checked(batches: Iterator[Rows], name: str, headers: list[str]) -> Iterator[Rows]:
+    """The batches, refused at the first one holding a control character (every such cell of it
+    named by row and column) or past ``MAX_ROWS`` rows: the same refusal on SQLite and PostgreSQL,
+    before anything reaches the store."""
+    max_rows = limit("SHUANGSUIJI_MAX_ROWS", MAX_ROWS)
+    seen = 0
+    for batch in batches:
+        seen += len(batch)
+        if seen > max_rows:
+            raise UserError(
+                f"{name}：超过 {max_rows} 行上限（可用 SHUANGSUIJI_MAX_ROWS 调整）",
+                f"{name}: more than {max_rows} rows (raise the limit with SHUANGSUIJI_MAX_ROWS)",
+            )
+        if _CONTROL.search("\t".join("\t".join(values) for _, values in batch)):  # one scan; locate only on a hit
+            raise UserError(f"{name}：含控制字符，未写入任何数据", f"{name}: control characters; nothing was written",
+                            problems=_control_problems(batch, name, headers))
+        yield batch
+
+
+def control_problem(value: str, file: str | None, row: int | None, field: str | None) -> Problem | None:
+    """The problem of a text holding a C0 control character (tab and line breaks aside), or None."""
+    found = _CONTROL.search(value)
+    if not found:
+        return None
+    code = f"U+{ord(found.group()):04X}"
+    return Problem(f"含控制字符 {code}（不可见字符，请删除）", f"contains control character {code} (invisible; remove it)",
+                   file=file, row=row, field=field, value=repr(value)[1:-1])
+
+
+def _control_problems(batch: Rows, name: str, headers: list[str]) -> list[Problem]:
+    problems = []
+    for number, values in batch:
+        for i, value in enumerate(values):
+            bad = control_problem(value, name, number, headers[i] if i < len(headers) else f"#{i + 1}")
+            if bad and len(problems) < 100:
+                problems.append(bad)
+    return problems
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
@@ -118,15 +198,20 @@ def _decode_pieces(data: bytes, name: str, encoding: str | None) -> tuple[deque[
     return deque([text]), used
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
 def _lines(pieces: deque[str]) -> Iterator[list[str]]:
-    """The lines of the text, with their endings, as ``text.splitlines(keepends=True)`` gives them.
+    """The lines of the text, with their endings: split only at CR, LF and CRLF, where the csv
+    module ends a record (``str.splitlines`` also splits at \\x0b, \\x0c, \\x1c-\\x1e, \\x85,
+    U+2028 and U+2029, which csv.writer leaves unquoted inside a field).
 
     Each piece's last line waits for the next piece: it may be cut short, or be a "\r" whose
     "\n" starts the next piece. Pieces are dropped as they are used.
     """
     carry = ""
     while pieces:
-        lines = (carry + pieces.popleft()).splitlines(keepends=True)
+        lines = _LINE.findall(carry + pieces.popleft())
         carry = lines.pop() if lines else ""
         yield lines
     if carry:
@@ -146,7 +231,7 @@ def _read_csv(pieces: deque[str], name: str) -> tuple[list[str], Iterator[Rows]]
     except csv.Error as exc:
         raise _malformed(name, reader, exc) from None
     if headers is None:
-        raise UserError(f"{name}：文件为空，没有表头。", f"{name}: the file is empty (no header row).")
+        raise EmptyTable(f"{name}：文件为空，没有表头。", f"{name}: the file is empty (no header row).")
     return headers, _csv_batches(reader, name)
 
 
@@ -172,7 +257,27 @@ def _malformed(name: str, reader, exc: csv.Error) -> UserError:
     )
 
 
-def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def check_zip(data: bytes, name: str) -> None:
+    """Refuse a zip bomb before a byte is inflated: the parts' declared sizes, as the central
+    directory gives them (a part that inflates past its declared size fails its CRC check)."""
+    cap = limit("SHUANGSUIJI_MAX_XLSX_MB", MAX_XLSX_MB) << 20
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UserError(f"{name}：无法作为 XLSX 打开（{exc}）", f"{name}: cannot open as XLSX ({exc})") from None
+    total = sum(i.file_size for i in infos)
+    bomb = [i for i in infos if i.file_size > 10 << 20 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1)]
+    if total > cap or bomb:
+        shape = (f"（压缩了 {MAX_XLSX_RATIO} 倍以上，疑为压缩炸弹）", f" (compressed over {MAX_XLSX_RATIO} times: a zip bomb)") if bomb else ("", "")
+        raise UserError(
+            f"{name}：解压后 {total >> 20} MB{shape[0]}，上限 {cap >> 20} MB（SHUANGSUIJI_MAX_XLSX_MB）；未读取",
+            f"{name}: {total >> 20} MB uncompressed{shape[1]}; the limit is {cap >> 20} MB (SHUANGSUIJI_MAX_XLSX_MB); not read",
+        )
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[list[str], Iterator[Rows], int | None]:
+    """Headers, row batches read streaming (openpyxl read-only), and the sheet's declared last row."""
+    check_zip(data, name)
     from openpyxl import load_workbook  # heavy: only when an XLSX is read
 
     try:
@@ -181,24 +286,48 @@ def _read_xlsx(data: bytes, name: str, sheet: str | None) -> tuple[list[str], li
         raise UserError(f"{name}：无法作为 XLSX 打开（{exc}）", f"{name}: cannot open as XLSX ({exc})") from None
     try:
         ws = book[sheet] if sheet else book.worksheets[0]
-    except KeyError:
+    except (KeyError, IndexError):
+        book.close()
         raise UserError(f"{name}：没有工作表 {sheet}", f"{name}: no sheet named {sheet}") from None
-    headers: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-        values = [_cell_text(v) for v in cells]
-        if headers is None:
+    try:
+        lines = ws.max_row
+        ws.reset_dimensions()  # a declared A1:XFD1048576 must not pad every row to 16,384 cells
+        rows = enumerate(ws.iter_rows(values_only=True), start=1)
+        headers: list[str] | None = None
+        for number, cells in rows:
+            values = [_cell_text(v) for v in cells]
             if any(v.strip() for v in values):
                 headers = values
-            continue
-        if any(values):
-            rows.append((number, values))
-    book.close()
+                break
+    except Exception as exc:
+        book.close()
+        raise UserError(f"{name}：无法作为 XLSX 读取（{exc}）", f"{name}: cannot read as XLSX ({exc})") from None
     if headers is None:
-        raise UserError(f"{name}：工作表为空，没有表头。", f"{name}: the sheet is empty (no header row).")
+        book.close()
+        raise EmptyTable(f"{name}：工作表为空，没有表头。", f"{name}: the sheet is empty (no header row).")
     while headers and not headers[-1].strip():
         headers.pop()
-    return headers, rows
+
+    def batches() -> Iterator[Rows]:
+        batch: Rows = []
+        try:
+            for number, cells in rows:
+                values = [_cell_text(v) for v in cells]
+                if any(values):
+                    batch.append((number, values))
+                    if len(batch) == BATCH_ROWS:
+                        yield batch
+                        batch = []
+        except UserError:
+            raise
+        except Exception as exc:  # a damaged part found while streaming
+            raise UserError(f"{name}：无法作为 XLSX 读取（{exc}）", f"{name}: cannot read as XLSX ({exc})") from None
+        finally:
+            book.close()
+        if batch:
+            yield batch
+
+    return headers, batches(), lines if isinstance(lines, int) else None
 
 
 def _cell_text(value: object) -> str:

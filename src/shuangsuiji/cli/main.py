@@ -127,11 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command line; every error ends here as one message and a documented exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     wants_json = "--json" in args
+    stdout_was = _stdout_identity()
     try:
+        _check_utf8(args)
         # Not standalone: usage errors come here to be printed in the interface language.
         result = app(args=args, prog_name="shuangsuiji", standalone_mode=False)
         return result if isinstance(result, int) else ExitCode.OK
     except SystemExit as exc:
+        if exc.code == 1 and _stdout_was_closed(stdout_was):
+            return _after_closed_stdout()
         return exc.code if isinstance(exc.code, int) else (ExitCode.OK if exc.code is None else ExitCode.ERROR)
     except typer.Abort:
         from shuangsuiji.cli import output
@@ -163,6 +167,57 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.ERROR
     finally:
         context.reset_store()
+
+
+def _check_utf8(args: list[str]) -> None:
+    """Bytes that are not UTF-8 in an argument (or a SHUANGSUIJI_ variable) are a usage error, not a crash
+    later when the text is stored or printed."""
+    import os
+
+    named = [(f"参数 {i}", f"argument {i}", a) for i, a in enumerate(args, start=1)]
+    named += [(k, k, v) for k, v in os.environ.items() if k.startswith("SHUANGSUIJI_")]
+    for zh, en, value in named:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(value).decode("utf-8", "backslashreplace")
+            raise UserError(f"{zh} 含有不是 UTF-8 的字节：{shown}", f"{en} holds bytes that are not UTF-8: {shown}",
+                            code=ExitCode.USAGE) from None
+
+
+def _stdout_identity() -> tuple[int, int] | None:
+    import os
+
+    try:
+        st = os.fstat(sys.stdout.fileno())
+        return st.st_dev, st.st_ino
+    except (OSError, ValueError, AttributeError):  # no real stdout (tests capture it)
+        return None
+
+
+def _stdout_was_closed(before: tuple[int, int] | None) -> bool:
+    """A write to stdout met a closed pipe and was turned into exit 1: Click swaps in its
+    PacifyFlushWrapper; Rich points the stdout descriptor at /dev/null."""
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        return True
+    return before is not None and _stdout_identity() != before
+
+
+def _after_closed_stdout() -> int:
+    """``… | head -2``: the reader closed the pipe. That fails the command only if it cut the work short
+    (a write transaction rolled back); otherwise the work is done and recorded, so exit 0."""
+    import os
+
+    if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+        sys.stdout = sys.stdout.wrapped
+    if type(sys.stderr).__name__ == "PacifyFlushWrapper":
+        sys.stderr = sys.stderr.wrapped
+    try:  # nothing more can reach the reader; keep the interpreter's last flush quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    store = context._store
+    return ExitCode.ERROR if store is not None and store.rolled_back else ExitCode.OK
 
 
 def run() -> None:

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shuangsuiji.errors import Problem, UserError
+from shuangsuiji.tabular import control_problem, limit
 
 # ---------------------------------------------------------------------------------------
 # YAML documents with line numbers (shared with plan.py)
@@ -53,6 +54,18 @@ class YamlDoc:
     file: str | None = None
     lines: dict[Path, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    built: int = 0  # nodes built so far, an alias counted again each time it is used
+    max_nodes: int = 0
+
+
+# An alias bomb (9 anchors of 9 aliases each: 9^9 nodes from 5 KB) is refused at this many built
+# nodes, aliases counted at each use (docs/reliability.md, "Limits"); the largest real file, a
+# province's checklist, builds a few thousand.
+MAX_YAML_NODES = 100_000
+
+
+class YamlTooLarge(Exception):
+    """Raised inside _build; read_yaml turns it into a named UserError."""
 
 
 def format_path(path: Path) -> str:
@@ -72,13 +85,19 @@ def read_yaml(text: str, file: str | None) -> YamlDoc:
     Repeated keys in a mapping (which plain YAML loaders silently collapse to the last one)
     are returned as problems.
     """
-    doc = YamlDoc(data=None, file=file)
+
+    doc = YamlDoc(data=None, file=file, max_nodes=limit("SHUANGSUIJI_MAX_YAML_NODES", MAX_YAML_NODES))
     loader = None
     try:
         loader = yaml.SafeLoader(text)  # raises already on a control character in the text
         node = loader.get_single_node()
         if node is not None:
             doc.data = _build(loader, node, (), doc, set())
+    except YamlTooLarge:
+        zh = f"展开别名后超过 {doc.max_nodes} 个节点（疑为别名炸弹），未读取；上限可用 SHUANGSUIJI_MAX_YAML_NODES 调整"
+        en = (f"more than {doc.max_nodes} nodes once aliases are expanded (an alias bomb?); not read. "
+              "The limit is SHUANGSUIJI_MAX_YAML_NODES")
+        raise UserError(f"{file or 'YAML'}：{zh}", f"{file or 'YAML'}: {en}", problems=[Problem(zh, en, file=file)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
@@ -108,6 +127,9 @@ def read_yaml(text: str, file: str | None) -> YamlDoc:
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: YamlDoc, stack: set[int]) -> Any:
     doc.lines.setdefault(path, node.start_mark.line + 1)
+    doc.built += 1
+    if doc.built > doc.max_nodes:
+        raise YamlTooLarge
     if id(node) in stack:
         raise yaml.MarkedYAMLError(problem="recursive alias", problem_mark=node.start_mark)
     if isinstance(node, yaml.MappingNode):
@@ -146,6 +168,10 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: YamlDoc, s
         items = [_build(loader, v, path + (i,), doc, stack) for i, v in enumerate(node.value)]
         stack.discard(id(node))
         return items
+    if isinstance(node.value, str):  # a "\x01" escape: refused, as a table cell holding one is
+        bad = control_problem(node.value, doc.file, node.start_mark.line + 1, format_path(path) or None)
+        if bad:
+            doc.problems.append(bad)
     if node.tag in _RAW_TAGS:
         return node.value
     if node.tag == _TIMESTAMP:

@@ -27,6 +27,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -495,22 +496,51 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise UserError(f"{path} 不是 zip 归档文件（{exc}）", f"{path} is not a zip archive ({exc})") from None
 
 
+# A member is refused, before a byte of it is inflated, when it declares more than these sizes
+# (docs/reliability.md, "Limits"): the JSON read whole (manifest, bundle, task, audit excerpt),
+# and any member hashed, which the tool never writes near this large. A member that inflates past
+# its declared size fails its CRC check. Encrypted members and corrupt deflate streams are damage.
+MAX_JSON_MEMBER_MB = 64
+MAX_MEMBER_MB = 2048
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError, zlib.error)
+
+
+def _too_large(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, variable: str, default_mb: int, report: Report) -> bool:
+    from shuangsuiji.tabular import limit
+
+    info = name if isinstance(name, zipfile.ZipInfo) else zf.getinfo(name)
+    cap = limit(variable, default_mb)
+    if info.file_size <= cap << 20:
+        return False
+    report.add(f"解压后 {info.file_size >> 20} MB，超过上限 {cap} MB（{variable}）：未读取，疑为压缩炸弹",
+               f"{info.file_size >> 20} MB uncompressed, over the limit of {cap} MB ({variable}): not read (a zip bomb?)",
+               file=info.filename)
+    return True
+
+
 def _read(zf: zipfile.ZipFile, name: str, report: Report) -> bytes | None:
+    """A JSON member whole, if it declares no more than SHUANGSUIJI_MAX_ARCHIVE_JSON_MB."""
     try:
+        if _too_large(zf, name, "SHUANGSUIJI_MAX_ARCHIVE_JSON_MB", MAX_JSON_MEMBER_MB, report):
+            return None
         return zf.read(name)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except _DAMAGED as exc:
         report.add(f"无法读取（文件已损坏：{exc}）", f"cannot be read (damaged: {exc})", file=name)
         return None
 
 
 def _digest(zf: zipfile.ZipFile, info: zipfile.ZipInfo, report: Report) -> tuple[int, str] | None:
+    """Size and SHA-256 of a member, hashed a megabyte at a time."""
+    if _too_large(zf, info, "SHUANGSUIJI_MAX_ARCHIVE_MEMBER_MB", MAX_MEMBER_MB, report):
+        return None
     h, n = hashlib.sha256(), 0
     try:
         with zf.open(info) as fh:
             while chunk := fh.read(1 << 20):
                 h.update(chunk)
                 n += len(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except _DAMAGED as exc:
         report.add(f"无法读取（文件已损坏：{exc}）", f"cannot be read (damaged: {exc})", file=info.filename)
         return None
     return n, h.hexdigest()

@@ -30,8 +30,8 @@ def entries(conn: Connection, since: int = 0, limit: int | None = None, command:
     sql = f"SELECT {_COLUMNS} FROM audit_log WHERE seq > :since"
     params: dict[str, Any] = {"since": since}
     if command:
-        sql += " AND command LIKE :command"
-        params["command"] = command + "%"
+        sql += " AND command LIKE :command ESCAPE '\\'"  # a prefix, matched literally: % and _ are text
+        params["command"] = command.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql += " ORDER BY seq"
     if limit is not None:
         sql += " LIMIT :limit"

@@ -8,7 +8,6 @@ list is a new version, and the old ones stay for the plans and tasks written aga
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from pathlib import Path
@@ -27,8 +26,9 @@ from shuangsuiji.domain.checklist import (
 )
 from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.files import replacing
+from shuangsuiji import tables
 from shuangsuiji.services import audit
-from shuangsuiji.tabular import decode
+from shuangsuiji.tabular import MAX_YAML_MB, decode, read_limited
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -39,10 +39,7 @@ FORMATS = ("xlsx", "csv", "json")
 def read_text(path: Path) -> tuple[str, str]:
     """A text file (UTF-8, else GB18030) and the SHA-256 of its bytes; UserError naming the file."""
     name = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"无法读取文件 {name}：{exc.strerror}", f"Cannot read {name}: {exc.strerror}") from None
+    data = read_limited(path, "SHUANGSUIJI_MAX_YAML_MB", MAX_YAML_MB)
     text_, _ = decode(data, name)
     return text_, hashlib.sha256(data).hexdigest()
 
@@ -76,13 +73,13 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
     book.remove(book.active)
     for title, headers, rows in sheets:
         ws = book.create_sheet(title[:31])
-        ws.append(list(headers))
+        ws.append(tables.xlsx_row(headers))
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         widths = [_width(h) for h in headers]
         for row in rows:
-            row = ["" if v is None else v for v in row]
+            row = tables.xlsx_row("" if v is None else v for v in row)
             ws.append(row)
             for i, value in enumerate(row):
                 widths[i] = max(widths[i], _width(str(value)))
@@ -92,8 +89,7 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
             for cell in row:
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
         ws.freeze_panes = "A2"
-    with replacing(path) as partial:
-        book.save(partial)
+    tables.save_book(book, path)
 
 
 def _column_letter(n: int) -> str:
@@ -313,7 +309,7 @@ def export(conn: Connection, version: str | None, fmt: str, out: Path | None) ->
         import io
 
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = tables.CsvWriter(buf, lineterminator="\n")
         writer.writerow(headers)
         writer.writerows([r[k] for k in keys] for r in rows)
         document = buf.getvalue()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import yaml
 from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.audit import utc_now
 from shuangsuiji.domain.directory import DEPARTMENT_HEADERS, department_code_invalid, normalise_department_code, clean
 from shuangsuiji.errors import Problem, Problems, UserError
 from shuangsuiji.services import audit
-from shuangsuiji.tabular import iter_records, map_columns, read_table
+from shuangsuiji.domain.checklist import read_yaml
+from shuangsuiji.tabular import MAX_YAML_MB, control_problem, iter_records, map_columns, read_limited, read_table
 
 
 def read_departments(path: Path) -> tuple[list[tuple[str, str]], str]:
@@ -21,15 +21,13 @@ def read_departments(path: Path) -> tuple[list[tuple[str, str]], str]:
     problems = Problems()
     pairs: list[tuple[int | None, str, str]] = []
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UserError(f"无法读取文件 {name}：{exc.strerror}", f"Cannot read {name}: {exc.strerror}") from exc
+        data = read_limited(path, "SHUANGSUIJI_MAX_YAML_MB", MAX_YAML_MB)
         digest = hashlib.sha256(data).hexdigest()
         try:
-            doc = yaml.safe_load(data.decode("utf-8-sig"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            text_ = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
             raise UserError(f"{name}：YAML 格式错误：{exc}", f"{name}: invalid YAML: {exc}") from None
+        doc = read_yaml(text_, name).data  # the one YAML reader: alias bombs refused
         items = doc.get("departments") if isinstance(doc, dict) else None
         if not isinstance(items, list):
             raise UserError(
@@ -55,6 +53,10 @@ def read_departments(path: Path) -> tuple[list[tuple[str, str]], str]:
         bad = department_code_invalid(code)
         if bad:
             problems.add(Problem(bad.zh, bad.en, name, where.get("row"), where.get("field", "code"), raw_code))
+            continue
+        bad = control_problem(raw_name, name, where.get("row"), where.get("field", "name"))
+        if bad:
+            problems.add(bad)
             continue
         if not clean(raw_name):
             problems.add(Problem("部门名称不能为空", "department name is empty", name, where.get("row"), where.get("field", "name"), code))

@@ -26,6 +26,7 @@ from shuangsuiji.domain.directory import normalise_uscc
 from shuangsuiji.errors import UserError
 from shuangsuiji.files import claim, replacing
 from shuangsuiji.services import draws, tasks
+from shuangsuiji.tables import xml_text
 
 if TYPE_CHECKING:  # python-docx is imported only when a form is rendered (fast --help)
     from docx.document import Document
@@ -228,11 +229,11 @@ class _Doc:
                 field.append(run)
                 p._p.append(field)
             else:
-                run = p.add_run(piece)
+                run = p.add_run(xml_text(piece))
                 run.font.size = self.Pt(9)
 
     def run(self, paragraph, text_: str, *, bold: bool = False, size: float | None = None, font: str | None = None):
-        run = paragraph.add_run(text_)
+        run = paragraph.add_run(xml_text(text_))  # a store holding a control character still writes its forms
         run.bold = bold or None
         if size:
             run.font.size = self.Pt(size)

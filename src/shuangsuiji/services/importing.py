@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import gc
 from array import array
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from typing import Callable, Iterable, Iterator
 
 from shuangsuiji.domain.directory import Invalid
 from shuangsuiji.errors import ExitCode, Problem, UserError
+from shuangsuiji import tables
 from shuangsuiji.files import replacing
 from shuangsuiji.tabular import Columns, Rows, Table, row_fields
 
@@ -144,7 +144,7 @@ def refuse_or_skip(parsed: Parsed, table: Table, skip_invalid: bool) -> None:
 def write_rejects(path: Path, table: Table, rejected: Iterable[tuple[Problem, list[str]]]) -> None:
     """The rejected rows as they were, with their row number and the reason, for fixing in Excel."""
     with replacing(path) as partial, open(partial, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = tables.CsvWriter(fh)
         writer.writerow(["row", "field", "error", *table.headers])
         for problem, raw in rejected:
             writer.writerow([problem.row, problem.field, problem.en, *raw])

@@ -33,6 +33,7 @@ from shuangsuiji.services.checklists import (
     write_xlsx,
 )
 from shuangsuiji.tabular import decode
+from shuangsuiji.tables import markdown_text
 
 FILTERS = ("entity_type", "industry", "region", "status", "risk_class")
 ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入",
@@ -432,11 +433,11 @@ def write_documents(
         ]),
     ])
     lines = [
-        f"# {plan.title}",
+        f"# {markdown_text(plan.title)}",
         "",
         f"- 年度：{plan.year}",
-        f"- 计划版本：{row.version}（依据联合清单 {plan.checklist_version}）",
-        *(f"- {label}：{value}" for label, value in publication_facts(plan, history, this)),
+        f"- 计划版本：{row.version}（依据联合清单 {markdown_text(plan.checklist_version)}）",
+        *(f"- {label}：{markdown_text(str(value))}" for label, value in publication_facts(plan, history, this)),
         f"- 来源文件 SHA-256：`{row.sha256}`",
         "",
         "## 抽查任务",
@@ -445,7 +446,7 @@ def write_documents(
         "|" + "---|" * len(headers),
     ]
     for r in rows:
-        lines.append("| " + " | ".join(_md(_cell(r[k], "<br>")) for k, _ in PLAN_COLUMNS) + " |")
+        lines.append("| " + " | ".join(_md(r[k]) for k, _ in PLAN_COLUMNS) + " |")
     lines += [
         "",
         "## 各部门联合抽查任务占比（第七条）",
@@ -472,4 +473,6 @@ def _cell(value: Any, sep: str) -> Any:
 
 
 def _md(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", "<br>")
+    """A Markdown table cell: every text escaped (tables.markdown_text), a list's items one per line."""
+    items = value if isinstance(value, list) else [value]
+    return "<br>".join(markdown_text(item, "<br>") for item in items)

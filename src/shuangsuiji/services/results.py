@@ -8,6 +8,7 @@ results call for (services/followups.py) and one audit entry carrying the file's
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +20,9 @@ from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.bundle import sha256_text
 from shuangsuiji.domain.results import ResultRecord, RowCheck, Scope
 from shuangsuiji.errors import Problem, UserError
-from shuangsuiji.files import replacing
+from shuangsuiji import tables
 from shuangsuiji.services import audit, draws, followups, tasks
-from shuangsuiji.tabular import Table, header_key, map_columns, read_table, row_fields
+from shuangsuiji.tabular import EmptyTable, Table, check_zip, header_key, map_columns, read_limited, read_table, row_fields
 
 # ---------------------------------------------------------------- what a draw's results are checked against
 
@@ -133,7 +134,7 @@ def write_template(data: dict, path: Path) -> None:
 
     book = Workbook()
     ws = book.active
-    ws.title = data["department"][:31]
+    ws.title = tables.sheet_title(data["department"])
     lists = book.create_sheet("选项")
     lists.sheet_state = "hidden"
     columns = list(rules.PREFILLED + rules.INPUT + (rules.KEY,))
@@ -142,13 +143,13 @@ def write_template(data: dict, path: Path) -> None:
     n = len(data["rows"])
     last = n + 1
 
-    ws.append([zh for _, zh in columns])
+    ws.append(tables.xlsx_row(zh for _, zh in columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     grey = PatternFill("solid", fgColor="D9D9D9")
     for row in data["rows"]:
-        ws.append([row.get(name, "") for name, _ in rules.PREFILLED] + [None] * len(rules.INPUT) + [row["key"]])
+        ws.append(tables.xlsx_row([row.get(name, "") for name, _ in rules.PREFILLED] + [None] * len(rules.INPUT) + [row["key"]]))
     for r in range(1, last + 1):
         for name, _ in rules.PREFILLED:
             ws.cell(r, col[name]).fill = grey
@@ -161,7 +162,7 @@ def write_template(data: dict, path: Path) -> None:
     lists.append(["检查结果分类"] + [item["id"] for item in data["items"]])
     methods = [list(item.get("methods") or []) for item in data["items"]]
     for i in range(max([len(rules.CATEGORIES)] + [len(m) for m in methods])):
-        lists.append([rules.CATEGORIES[i] if i < len(rules.CATEGORIES) else None] + [m[i] if i < len(m) else None for m in methods])
+        lists.append(tables.xlsx_row([rules.CATEGORIES[i] if i < len(rules.CATEGORIES) else None] + [m[i] if i < len(m) else None for m in methods]))
     sheet = quote_sheetname(lists.title)
 
     def validation(formula: str, *, warn: bool = False, prompt: str | None = None) -> DataValidation:
@@ -207,9 +208,8 @@ def write_template(data: dict, path: Path) -> None:
     ws.column_dimensions[letter["key"]].hidden = True
     ws.freeze_panes = ws.cell(2, col["result"])
     lists.column_dimensions["A"].width = 36
-    book.properties.title = f"{data['draw']} {data['department']} 检查结果"
-    with replacing(path) as partial:
-        book.save(partial)
+    book.properties.title = tables.xml_text(f"{data['draw']} {data['department']} 检查结果")
+    tables.save_book(book, path)
 
 
 def _excel_date(iso: str) -> str:
@@ -228,18 +228,21 @@ def read_tables(path: Path, encoding: str | None = None) -> list[Table]:
         return [read_table(path, encoding=encoding)]
     from openpyxl import load_workbook
 
+    data = read_limited(path)
+    check_zip(data, str(path))  # a decompression bomb is refused before openpyxl inflates anything
     try:
-        book = load_workbook(path, read_only=False, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a damaged file raises many types
         raise UserError(f"{path}：无法作为 XLSX 打开（{exc}）", f"{path}: cannot open as XLSX ({exc})") from None
     sheets = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
     book.close()
+    del data
     out = []
     for name in sheets:
         try:
             table = read_table(path, sheet=name)
-        except UserError:
-            continue  # an empty sheet
+        except EmptyTable:
+            continue
         if not any(header_key(h) in _IMPORT_KEYS for h in table.headers):
             continue  # a sheet of notes, not of results
         table.file = f"{path}[{name}]"

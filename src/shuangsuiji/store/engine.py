@@ -21,12 +21,22 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from shuangsuiji.errors import ExitCode, UserError
 
 DEFAULT_DB = "shuangsuiji.db"
-BUSY_TIMEOUT_MS = int(os.environ.get("SHUANGSUIJI_BUSY_TIMEOUT_MS", "5000"))
+
+
+def _busy_timeout_ms(value: str) -> int | None:
+    """SHUANGSUIJI_BUSY_TIMEOUT_MS as milliseconds; None (refused when a store is opened) if it is not a number."""
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return None
+
+
+BUSY_TIMEOUT_MS = _busy_timeout_ms(os.environ.get("SHUANGSUIJI_BUSY_TIMEOUT_MS", "5000"))
 
 
 # Every write transaction on PostgreSQL takes this advisory lock first (the store's "write lock").
@@ -37,13 +47,20 @@ PG_WRITE_LOCK = 0x5353_4A5F_5752  # "SSJ_WR"
 def url_for(db: str) -> str:
     """A SQLAlchemy URL for ``--db``: a URL as given, anything else is a SQLite file path.
 
-    ``postgresql://`` (and ``postgres://``) without a driver means psycopg 3.
+    ``postgresql://`` (and ``postgres://``) without a driver means psycopg 3; other databases
+    are refused by name (exit 2).
     """
     if "://" in db:
         scheme, rest = db.split("://", 1)
-        if scheme in ("postgresql", "postgres"):
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
             return "postgresql+psycopg://" + rest
-        return db
+        if scheme == "sqlite":
+            return db
+        raise UserError(
+            f"不支持的存储 {scheme}://：--db 须为 SQLite 文件路径或 postgresql:// URL",
+            f"Unsupported store {scheme}://: --db must be a SQLite file path or a postgresql:// URL",
+            code=ExitCode.USAGE,
+        )
     return "sqlite:///" + str(Path(db).expanduser().resolve())
 
 
@@ -60,11 +77,31 @@ def sqlite_path(db: str) -> Path | None:
     return None if "://" in db else Path(db).expanduser().resolve()
 
 
+def read_only_sqlite(db: str) -> bool:
+    """Whether ``--db`` is an existing SQLite file this process may not write (file mode, folder, mount)."""
+    path = sqlite_path(db)
+    return path is not None and path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
 def make_engine(db: str) -> Engine:
     url = url_for(db)
+    if BUSY_TIMEOUT_MS is None:
+        raise UserError(
+            f"SHUANGSUIJI_BUSY_TIMEOUT_MS 须为毫秒数（整数），当前为 {os.environ.get('SHUANGSUIJI_BUSY_TIMEOUT_MS')!r}",
+            f"SHUANGSUIJI_BUSY_TIMEOUT_MS must be a whole number of milliseconds, not {os.environ.get('SHUANGSUIJI_BUSY_TIMEOUT_MS')!r}",
+            code=ExitCode.USAGE,
+        )
+    path = sqlite_path(db)
+    if path is not None and path.is_dir():
+        raise UserError(f"--db {db} 是目录，不是 SQLite 存储文件", f"--db {db} is a directory, not a SQLite store file", code=ExitCode.USAGE)
     if url.startswith("sqlite"):
+        if read_only_sqlite(db):
+            # Read-only: SQLite opens the file without creating a journal; with the folder
+            # read-only too (and no WAL left behind), as immutable, since no -shm can be made.
+            immutable = not os.access(path.parent, os.W_OK) and not Path(f"{path}-wal").exists()
+            url = f"sqlite:///file:{path}?mode=ro{'&immutable=1' if immutable else ''}&uri=true"
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=url.startswith("sqlite:///file:"))
         return engine
     if url.startswith("postgresql+psycopg"):
         try:
@@ -80,7 +117,7 @@ def make_engine(db: str) -> Engine:
     return create_engine(url)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: sqlite3.Connection, _record) -> None:
         # We issue BEGIN ourselves (below), so the driver must not.
@@ -88,7 +125,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        if not read_only:  # a read-only store keeps the journal mode it has
+            cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.execute("PRAGMA temp_store = MEMORY")
         # 128 MiB of page cache: a million-row import inserts into the key index in random
@@ -119,10 +157,12 @@ class Store:
         self.db = db
         self.engine = make_engine(db)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.read_only = self.is_sqlite and read_only_sqlite(db)
+        self.rolled_back = False  # a write transaction was cut short by an error (main: closed stdout)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with _busy_as_exit(), self.engine.connect() as conn:
+        with _busy_as_exit(self.db), self.engine.connect() as conn:
             if not self.is_sqlite:  # one snapshot for the whole read, as in a SQLite read transaction
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
@@ -136,13 +176,16 @@ class Store:
         these: either all of it is committed or none of it. ``dry_run`` runs the very
         same work and rolls it back, so its summary is exactly what a real run would do.
         """
-        with _busy_as_exit(), self.engine.connect() as conn:
+        if self.read_only:
+            raise _read_only_error(self.db)
+        with _busy_as_exit(self.db), self.engine.connect() as conn:
             conn = conn.execution_options(sqlite_begin="IMMEDIATE", write_lock=True)
             trans = conn.begin()
             try:
                 yield conn
             except BaseException:
                 trans.rollback()
+                self.rolled_back = True
                 raise
             if dry_run:
                 trans.rollback()
@@ -153,14 +196,28 @@ class Store:
         self.engine.dispose()
 
 
+def _read_only_error(db: str) -> UserError:
+    return UserError(
+        f"存储 {shown(db)} 是只读的（文件、目录或磁盘不可写）：只能运行查看类命令",
+        f"The store {shown(db)} is read-only (file, folder or disk not writable): only reading commands can run",
+    )
+
+
 @contextmanager
-def _busy_as_exit() -> Iterator[None]:
+def _busy_as_exit(db: str = "") -> Iterator[None]:
+    """Store errors a user can cause or wait out, as named messages instead of internal errors."""
     try:
         yield
-    except OperationalError as exc:
+    except DatabaseError as exc:
         text = str(exc.orig) if exc.orig is not None else str(exc)
         # PostgreSQL: lock_not_available (lock_timeout), serialization_failure, deadlock_detected.
         pgcode = getattr(exc.orig, "sqlstate", None)
+        if "not a database" in text:
+            raise UserError(f"{shown(db)} 不是 SQLite 存储（{text}）", f"{shown(db)} is not a SQLite store ({text})") from None
+        if not isinstance(exc, OperationalError):
+            raise
+        if "readonly" in text:
+            raise _read_only_error(db) from None
         if "locked" in text or "busy" in text or pgcode in ("55P03", "40001", "40P01"):
             raise UserError(
                 "存储正被另一个进程使用（已等待 {:.0f} 秒），请稍后重试。".format(BUSY_TIMEOUT_MS / 1000),
@@ -169,7 +226,11 @@ def _busy_as_exit() -> Iterator[None]:
                 ),
                 code=ExitCode.BUSY,
             ) from exc
+        first = text.strip().splitlines()[0] if text.strip() else text
+        if "failed to resolve host" in text or "could not translate host name" in text:
+            raise UserError(f"数据库服务器的主机名无法解析：{first}", f"The database server's host name cannot be resolved: {first}") from None
+        if "unable to open database file" in text:
+            raise UserError(f"无法打开存储 {shown(db)}（{text}）", f"Cannot open the store {shown(db)} ({text})") from None
         if text.startswith("connection") and pgcode is None:  # psycopg: the server cannot be reached
-            first = text.strip().splitlines()[0]
             raise UserError(f"无法连接存储：{first}", f"Cannot connect to the store: {first}") from None
         raise
