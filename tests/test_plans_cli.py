@@ -147,8 +147,10 @@ def test_publication_date_is_recorded_a_typed_one_is_a_claim_and_amendments_are_
     markdown = (tmp_path / "plan-2026.md").read_text(encoding="utf-8")
     assert f"- 公布日期：{today}（{'按期公布' if pub['on_time'] else '逾期公布，应于 2026-03-31 前'}；工具记录）" in markdown
     assert "- 文件所写公布日期：2026-03-20（仅为声称，未采信）" in markdown
-    text_out = planning("plans", "publish", "2026", "-o", tmp_path)
+    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 1  # its documents are there
+    text_out = planning("plans", "publish", "2026", "-o", tmp_path, "--force")
     assert text_out.code == 0 and "unchanged" in text_out.err
+    original = (tmp_path / "plan-2026.md").read_text(encoding="utf-8")
 
     # A changed plan published afterwards is amendment 1, with its own recorded date.
     data["tasks"][1]["ratios"]["A"] = 0.06
@@ -160,7 +162,10 @@ def test_publication_date_is_recorded_a_typed_one_is_a_claim_and_amendments_are_
     shown = planning("plans", "show", "2026", "--json").json()
     assert [(p["version"], p["amendment"]) for p in shown["publications"]] == [(1, 0), (2, 1)]
     assert shown["published_on"] == amended["published_on"] and shown["claimed_published_on"] == "2026-03-20"
-    assert "- 第 1 次修订：" in (tmp_path / "plan-2026.md").read_text(encoding="utf-8")
+    # The amendment has its own documents; the ones published before are left as they were.
+    assert "- 第 1 次修订：" in (tmp_path / "plan-2026-amendment-1.md").read_text(encoding="utf-8")
+    assert (tmp_path / "plan-2026.md").read_text(encoding="utf-8") == original
+    assert amended["files"] == [str(tmp_path / "plan-2026-amendment-1.xlsx"), str(tmp_path / "plan-2026-amendment-1.md")]
     report = planning("reports", "plan", "2026", "--json").json()
     assert report["summary"]["published_on"] == today and report["summary"]["amendments"] == 1
     assert report["summary"]["timeliness"] == ("on_time" if pub["on_time"] else "late")
@@ -236,7 +241,7 @@ def test_show_names_the_claimed_date_and_lists_amendments(planning, tmp_path):
     assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0
     data["tasks"][1]["ratios"]["A"] = 0.06
     assert planning("plans", "import", write(tmp_path / "v2.yaml", data)).code == 0
-    assert planning("plans", "publish", "2026", "-o", tmp_path, "--force").code == 0
+    assert planning("plans", "publish", "2026", "-o", tmp_path).code == 0  # amendment 1: files of its own
     shown = planning("--lang", "en", "plans", "show", "2026")
     assert shown.code == 0
     assert "a claim" in shown.out and "2026-03-20" in shown.out and "Publication and amendments" in shown.out

@@ -24,7 +24,7 @@ def drawn(store, tmp_path):
 
 def bundle_of(store, draw, tmp_path):
     path = tmp_path / f"{draw}.json"
-    assert store("draws", "export", draw, "-o", path).code == 0
+    assert store("draws", "export", draw, "-o", path, "--force").code == 0
     return path, json.loads(path.read_text(encoding="utf-8"))
 
 

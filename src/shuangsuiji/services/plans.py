@@ -313,7 +313,7 @@ def publish(
         *before, {"version": row.version, "amendment": len(before), "published_on": published_on.isoformat(),
                   "published_at": published_at, "on_time": published_on <= publication_deadline(year)}]
     this = next(p for p in history if p["version"] == row.version)
-    files = [str(out_dir / f"plan-{year}.xlsx"), str(out_dir / f"plan-{year}.md")]
+    files = [str(out_dir / f"{document_stem(year, this['amendment'])}{ext}") for ext in (".xlsx", ".md")]
     summary = {
         "year": year,
         "version": row.version,
@@ -405,11 +405,19 @@ def publication_facts(plan: Plan, history: list[dict], this: dict) -> list[tuple
     return facts
 
 
+def document_stem(year: int, amendment: int) -> str:
+    """plan-YEAR for the publication, plan-YEAR-amendment-N for the Nth amendment: an amendment
+    never writes over the documents published before it (第七条)."""
+    return f"plan-{year}" if amendment == 0 else f"plan-{year}-amendment-{amendment}"
+
+
 def write_documents(
     out_dir: Path, plan: Plan, row: Any, checklist: Checklist, names: dict[str, str], history: list[dict], this: dict
 ) -> None:
-    """plan-YEAR.xlsx and plan-YEAR.md: the tasks, the 第七条 shares, and how to read the ratios."""
-    for name in (f"plan-{plan.year}.xlsx", f"plan-{plan.year}.md"):
+    """plan-YEAR.xlsx and plan-YEAR.md (an amendment's: document_stem): the tasks, the 第七条
+    shares, and how to read the ratios."""
+    stem = document_stem(plan.year, this["amendment"])
+    for name in (f"{stem}.xlsx", f"{stem}.md"):
         claim(out_dir / name)  # both refused before either is written
     rows = plan_rows(plan, checklist, names)
     shares = joint_shares(plan, names, {e.initiating for e in checklist.entries})
@@ -420,7 +428,7 @@ def write_documents(
         "抽取家数 = 范围内该类检查对象数 × 抽查比例，除另有注明外向上取整，该类有检查对象时至少抽取 1 家。",
         "各部门牵头的部门联合抽查任务占其牵头抽查任务总数（含联合计划外的单部门任务）的比例应在 10% 以上（第七条）；占比四舍五入到一位小数，是否达到 10% 按精确比值判断。",
     ]
-    write_xlsx(out_dir / f"plan-{plan.year}.xlsx", [
+    write_xlsx(out_dir / f"{stem}.xlsx", [
         ("年度计划", headers, ([_cell(r[k], "\n") for k, _ in PLAN_COLUMNS] for r in rows)),
         ("联合抽查占比", ["部门", "牵头抽查任务总数", "其中计划外单部门任务", "牵头联合任务数", "占比", "是否达到 10%"],
          ([s.name or s.department, s.lead_tasks, s.outside_tasks, s.joint_tasks, s.percent or "—", _verdict(s)] for s in shares)),
@@ -457,7 +465,7 @@ def write_documents(
     for s in shares:
         lines.append(f"| {_md(s.name or s.department)} | {s.lead_tasks} | {s.outside_tasks} | {s.joint_tasks} | {s.percent or '—'} | {_verdict(s)} |")
     lines += ["", "## 说明", ""] + [f"{i}. {note}" for i, note in enumerate(notes, start=1)] + [""]
-    with replacing(out_dir / f"plan-{plan.year}.md") as partial:
+    with replacing(out_dir / f"{stem}.md") as partial:
         partial.write_text("\n".join(lines), encoding="utf-8")
 
 
