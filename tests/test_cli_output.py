@@ -72,11 +72,14 @@ def assert_fits_and_whole(text: str, codes: set[str], width: int = 80) -> None:
 
 
 def test_draws_show_at_80_columns_on_a_real_terminal_keeps_every_code_whole(drawn):
-    codes = {s["uscc"] for s in drawn("draws", "show", DRAW, "--json").json()["selected"]}
-    assert codes
+    shown = drawn("draws", "show", DRAW, "--json").json()
+    codes = {s["uscc"] for s in shown["selected"]}
+    officers = {m["officer"] for team in shown["teams"] for m in team["members"]}  # inside 姓名（证号） text
+    assert codes and officers
     text = in_pty("draws", "show", DRAW, columns=80)
     assert "统一社会信用代码" in text
     assert_fits_and_whole(text, codes)
+    assert {o for o in officers if o not in text} == set(), "a certificate number broken across lines"
     assert LOCAL_TIME.search(text)  # the lock time, to the second, unbroken
 
 

@@ -77,7 +77,10 @@ def table(rows: Iterable[dict], columns: Sequence[Column], title: str | None = N
     whole = [all(_is_token(line[i]) for line in cells) for i in range(len(columns))]
     # A header may fold (to 4 cells: two Chinese characters a line); a token never does.
     natural = [max(longest[i], min(header[i], 4)) if whole[i] else max(longest[i], header[i], 1) for i in range(len(columns))]
-    least = [natural[i] if whole[i] else min(max(longest[i], min(header[i], 4)), TEXT_FLOOR) for i in range(len(columns))]
+    # Text folds, but a code inside it (姓名（44188201006）) never breaks: with the mark after it.
+    token = [max([cell_len(m) + 1 for line in cells for m in _ascii_runs(line[i])] or [0]) for i in range(len(columns))]
+    least = [natural[i] if whole[i] else max(min(max(longest[i], min(header[i], 4)), TEXT_FLOOR), min(token[i], longest[i]))
+             for i in range(len(columns))]
     shown = list(range(len(columns)))
     while len(shown) > 1 and sum(least[i] + 3 for i in shown) + 1 > console.width:
         shown.pop()  # columns come in order of importance: the key first
@@ -93,8 +96,8 @@ def table(rows: Iterable[dict], columns: Sequence[Column], title: str | None = N
     for i in shown:
         _, zh, en = columns[i]
         grid.add_column(t(zh, en), overflow="fold", width=widths[i])
-    for line in cells:
-        grid.add_row(*[line[i] for i in shown])
+    for line in cells:  # text is wrapped here, by display width, keeping codes whole; Rich only lays it out
+        grid.add_row(*[line[i] if whole[i] else "\n".join(wrap_cells(line[i], widths[i])) for i in shown])
     console.print(grid)
     if len(shown) < len(columns):
         left_out = "、".join(t(zh, en) for _, zh, en in columns[len(shown):])
@@ -171,6 +174,12 @@ def seed_text(seed: str) -> str:
     return t("；", "; ").join(
         f"{t(*SEED_SOURCES.get(kind, (kind, kind)))} {label}{t('：', ': ')}{value}" for kind, label, value in parts
     )
+
+
+def _ascii_runs(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[!-~]+", text)
 
 
 def _is_token(text: str) -> bool:
@@ -278,16 +287,21 @@ def wrap_cells(text: str, width: int) -> list[str]:
 
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
+        line, pieces = "", []  # pieces: what ``line`` is made of
         for piece in re.findall(r"[!-~]+|\s+|.", paragraph):
             if cell_len(line) + cell_len(piece) > width and line.strip():
-                carried = ""
-                if piece in NO_LINE_START and len(line.rstrip()) > 1:  # the mark takes the character before it along
-                    line, carried = line.rstrip()[:-1], line.rstrip()[-1]
+                carried = []
+                if piece in NO_LINE_START:  # the mark takes the piece before it along (a character, a whole code),
+                    while len(pieces) > 1 and not pieces[-1].isspace():
+                        carried.insert(0, pieces.pop())
+                        if carried[0] not in NO_LINE_START:  # … and that piece's own mark, if it was one
+                            break
+                line = "".join(pieces)
                 lines.append(line.rstrip())
-                line = carried + ("" if piece.isspace() else piece)
+                pieces = carried + ([] if piece.isspace() else [piece])
             else:
-                line += piece
+                pieces.append(piece)
+            line = "".join(pieces)
         lines.append(line.rstrip())
     return lines
 
