@@ -40,11 +40,13 @@ sys.exit(int(main(sys.argv[3:])))
 """
 
 
-def race(tmp_path: Path, commands: list[list], *, busy_ms: int = 20000, hold: float | None = None) -> list[tuple[int, str, str]]:
+def race(tmp_path: Path, commands: list[list], *, busy_ms: int = 20000, hold: float | None = None,
+         hold_until_done: bool = False) -> list[tuple[int, str, str]]:
     """Run ``commands`` in separate processes released at the same moment; (exit code, stdout, stderr) each.
 
     With ``hold``, this process holds the store's write lock while they start, and for ``hold``
-    seconds after they are all ready, so that they all queue for the lock.
+    seconds after they are all ready, so that they all queue for the lock; with
+    ``hold_until_done``, until every one has ended (however slowly a loaded machine starts them).
     """
     env = {**os.environ, "SHUANGSUIJI_BUSY_TIMEOUT_MS": str(busy_ms), "SHUANGSUIJI_LANG": "en"}
     go = tmp_path / "go"
@@ -70,6 +72,9 @@ def race(tmp_path: Path, commands: list[list], *, busy_ms: int = 20000, hold: fl
         go.write_text("go")
         if holder is not None:
             time.sleep(hold)  # they are all waiting for the lock now
+            if hold_until_done:
+                for p in procs:
+                    p.wait(timeout=120)
             holder.release()
         return [(p.wait(timeout=120), *p.communicate()) for p in procs]
     finally:
@@ -115,7 +120,7 @@ def test_two_simultaneous_draws_of_one_task_lock_exactly_one(store, task, tmp_pa
 def test_a_draw_waiting_longer_than_the_busy_timeout_exits_4_and_writes_nothing(store, task, tmp_path, store_env):
     before = rows(store_env, "SELECT COUNT(*) FROM audit_log")
     results = race(tmp_path, [["draws", "run", task, "--seed", SEED], ["draws", "run", task, "--seed", SEED]],
-                   busy_ms=200, hold=1.5)
+                   busy_ms=200, hold=0.5, hold_until_done=True)
     assert [code for code, _, _ in results] == [4, 4], results
     for _, out, err in results:
         assert "busy" in err and "Traceback" not in err
