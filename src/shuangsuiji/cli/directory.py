@@ -1,7 +1,5 @@
 """What the two directory imports share on the command line: progress, rejects, summary."""
 
-from __future__ import annotations
-
 import os
 import sys
 import time

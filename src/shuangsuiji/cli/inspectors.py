@@ -1,7 +1,5 @@
 """`shuangsuiji inspectors` and `shuangsuiji conflicts`: the 执法检查人员名录库 and 回避."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """`shuangsuiji objects`: the object directory 检查对象名录库."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

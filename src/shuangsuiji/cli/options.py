@@ -1,7 +1,5 @@
 """Options shared by many commands, declared once so they mean the same everywhere."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 
