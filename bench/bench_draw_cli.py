@@ -3,13 +3,17 @@
     python bench/bench_draw_cli.py [--rows 1000000] [--ratio 0.01] [--repeat 3]
 
 Builds (once per run, in a temporary store) a directory from bench/make_directory.py, the
-shipped checklist and an ad hoc task over the whole directory, then times:
-- `shuangsuiji draws run TASK --seed …` as a subprocess: freeze, draw, lock;
-- `consistent_sampler.sampler` producing the identical lists (asserted) from the same strata,
-  and our draw core (`domain.draw.sample_strata`) on the same strata, in this process;
-- `shuangsuiji draws export` and `shuangsuiji verify` of that bundle.
-Draw and verify run --repeat times (each draw on a fresh copy of the prepared store); the
-machine is noisy, so the figures are medians, with the min printed too.
+shipped checklist and an ad hoc task over the whole directory, then runs --repeat pairs,
+interleaved (the order alternates within each pair; the machine drifts, so only ratios measured
+side by side count):
+- `shuangsuiji draws run TASK --seed …` as a subprocess: freeze, draw, lock (each on a fresh
+  copy of the prepared store);
+- `consistent_sampler.sampler` producing the identical lists (asserted) on the same ids;
+- the fixed cost: `draws run` of a tiny task (a 20-entity directory) end to end, in a store of
+  its own: start-up, queries, freeze, lock — what every draw pays whatever its size.
+Then our draw core (`domain.draw.sample_strata`) on the same strata in this process, and
+`shuangsuiji draws export` and `shuangsuiji verify` of the bundle (verify --repeat times).
+Figures are medians with min–max; ratios are taken per pair and printed for every pair.
 The package's bytecode is compiled first, as `pip install` does (this machine sets
 PYTHONDONTWRITEBYTECODE, so an editable install would otherwise compile every module on every run).
 Prints one `name value unit` line per figure on stdout.
@@ -39,61 +43,87 @@ def cli(*args: str, capture: bool = False) -> tuple[float, str]:
     return time.perf_counter() - start, done.stdout
 
 
+def spread(values: list[float], unit: str, digits: int = 2) -> str:
+    return f"{statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, max {max(values):.{digits}f})"
+
+
+def prepare(tmp: Path, name: str, data: Path, ratio: str) -> Path:
+    """A store with the directory of ``data``, the checklist and task BENCH-1 over all of it."""
+    db = tmp / f"{name}.db"
+    os.environ["SHUANGSUIJI_DB"] = str(db)
+    cli("init")
+    cli("departments", "import", str(ROOT / "examples" / "lianzhou" / "departments.yaml"))
+    cli("objects", "import", "--quiet", str(data))
+    cli("checklists", "import", str(ROOT / "checklists" / "lianzhou-joint-checklist.yaml"))
+    task = tmp / f"{name}-task.yaml"
+    task.write_text(
+        "id: BENCH-1\nyear: 2026\nchecklist_version: '2026.1'\nname: 全量不定向抽查（基准测试）\n"
+        "checklist_entry: LZ-17\ninitiating: SCJG\ncooperating: [RS, SW]\nscope:\n  directory: {}\n"
+        f"ratios: {{A: '{ratio}', B: '{ratio}', C: '{ratio}', D: '{ratio}'}}\n"
+        "window: {start: 2026-12-01, end: 2026-12-31}\n",
+        encoding="utf-8",
+    )
+    cli("tasks", "create", "--file", str(task))
+    # Each command ends by closing the store, which folds the WAL into the file: one file to copy.
+    assert not Path(f"{db}-wal").exists()
+    return db
+
+
+def timed_draw(prepared: Path, copy: Path) -> tuple[float, str]:
+    shutil.copyfile(prepared, copy)
+    os.sync()  # the copy's writeback is the bench's, not the draw's: it would stall the draw's commit
+    os.environ["SHUANGSUIJI_DB"] = str(copy)
+    return cli("draws", "run", "BENCH-1", "--seed", SEED, "--json")
+
+
+def data_file(rows: int) -> Path:
+    data = HERE / "data" / f"objects-{rows}.csv"
+    if not data.exists():
+        data.parent.mkdir(exist_ok=True)
+        subprocess.run([sys.executable, str(HERE / "make_directory.py"), str(data), "--rows", str(rows)], check=True)
+    return data
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ratio", default="0.01")
-    parser.add_argument("--repeat", type=int, default=3, help="draws and verifies to time (median and min)")
+    parser.add_argument("--repeat", type=int, default=3, help="paired runs (median, min–max)")
     args = parser.parse_args()
-    data = HERE / "data" / f"objects-{args.rows}.csv"
-    if not data.exists():
-        data.parent.mkdir(exist_ok=True)
-        subprocess.run([sys.executable, str(HERE / "make_directory.py"), str(data), "--rows", str(args.rows)], check=True)
+    data, tiny_data = data_file(args.rows), data_file(20)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "shuangsuiji")], check=True)
     label = f"{args.rows // 1_000_000}m" if args.rows % 1_000_000 == 0 else str(args.rows)
+    import consistent_sampler
+
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        os.environ["SHUANGSUIJI_DB"] = str(tmp / "bench.db")
-        cli("init")
-        cli("departments", "import", str(ROOT / "examples" / "lianzhou" / "departments.yaml"))
-        cli("objects", "import", str(data))
-        cli("checklists", "import", str(ROOT / "checklists" / "lianzhou-joint-checklist.yaml"))
-        task = tmp / "task.yaml"
-        ratio = args.ratio
-        task.write_text(
-            "id: BENCH-1\nyear: 2026\nchecklist_version: '2026.1'\nname: 全量不定向抽查（基准测试）\n"
-            "checklist_entry: LZ-17\ninitiating: SCJG\ncooperating: [RS, SW]\nscope:\n  directory: {}\n"
-            f"ratios: {{A: '{ratio}', B: '{ratio}', C: '{ratio}', D: '{ratio}'}}\n"
-            "window: {start: 2026-12-01, end: 2026-12-31}\n",
-            encoding="utf-8",
-        )
-        cli("tasks", "create", "--file", str(task))
-        # Each command ends by closing the store, which folds the WAL into the file: one file to copy.
-        assert not (tmp / "bench.db-wal").exists()
-        prepared = tmp / "prepared.db"
-        shutil.copyfile(tmp / "bench.db", prepared)
-        draws = []
-        for i in range(max(args.repeat, 1)):
-            db = tmp / f"draw{i}.db"
-            shutil.copyfile(prepared, db)
-            os.sync()  # the copy's writeback is the bench's, not the draw's: it would stall the draw's commit
-            os.environ["SHUANGSUIJI_DB"] = str(db)
-            draw_s, out = cli("draws", "run", "BENCH-1", "--seed", SEED, "--json")
-            draws.append(draw_s)
-        draw_id = json.loads(out)["draw"]
+        prepared = prepare(tmp, "prepared", data, args.ratio)
+        tiny = prepare(tmp, "tiny", tiny_data, "0.5")
+        # One draw first, for the strata (the same ids the tool drew from) and the bundle.
+        _, out = timed_draw(prepared, tmp / "first.db")
         bundle = tmp / "bundle.json"
-        export_s, _ = cli("draws", "export", draw_id, "-o", str(bundle))
-        verifies = [cli("verify", str(bundle))[0] for _ in range(max(args.repeat, 1))]
-        draw_s, verify_s = statistics.median(draws), statistics.median(verifies)
-
-        import consistent_sampler
-
+        export_s, _ = cli("draws", "export", json.loads(out)["draw"], "-o", str(bundle))
         strata = json.loads(bundle.read_text(encoding="utf-8"))["strata"]
-        start = time.perf_counter()
-        for s in strata:
-            ids = list(consistent_sampler.sampler(s["population"], seed=SEED, with_replacement=False, take=s["take"], output="id"))
-            assert ids == [x["id"] for x in s["selected"]], s["name"]
-        reference_s = time.perf_counter() - start
+
+        def reference() -> float:
+            start = time.perf_counter()
+            for s in strata:
+                ids = list(consistent_sampler.sampler(s["population"], seed=SEED, with_replacement=False, take=s["take"], output="id"))
+                assert ids == [x["id"] for x in s["selected"]], s["name"]
+            return time.perf_counter() - start
+
+        draws, references, fixed = [], [], []
+        for i in range(max(args.repeat, 1)):
+            order = [
+                lambda: draws.append(timed_draw(prepared, tmp / "draw.db")[0]),
+                lambda: references.append(reference()),
+                lambda: fixed.append(timed_draw(tiny, tmp / "tiny-draw.db")[0]),
+            ]
+            for step in order if i % 2 == 0 else order[::-1]:
+                step()
+        verifies = [cli("verify", str(bundle))[0] for _ in range(max(args.repeat, 1))]
+
+        import numpy  # noqa: F401  (imported before the clock starts: start-up is the fixed cost's, not the core's)
 
         from shuangsuiji.domain.draw import sample_strata
 
@@ -103,16 +133,15 @@ def main() -> None:
         assert {name: [x.id for x in chosen] for name, chosen in drawn.items()} == {
             s["name"]: [x["id"] for x in s["selected"]] for s in strata
         }
-    print(f"draw_{label}_cli {draw_s:.2f} s")
-    print(f"draw_{label}_cli_min {min(draws):.2f} s")
-    print(f"consistent_sampler_{label} {reference_s:.2f} s")
-    print(f"draw_speedup {reference_s / draw_s:.1f} x")
+    ratios = [d / r for d, r in zip(draws, references)]
+    print(f"draw_{label}_cli {spread(draws, 's')}")
+    print(f"consistent_sampler_{label} {spread(references, 's')}")
+    print(f"draw_vs_consistent_sampler {spread(ratios, 'x')} pairs: {' '.join(f'{r:.2f}' for r in ratios)}")
+    print(f"draw_fixed_cost_tiny_cli {spread(fixed, 's', 3)}")
     print(f"draw_core_{label} {core_s:.2f} s")
-    print(f"draw_core_speedup {reference_s / core_s:.1f} x")
+    print(f"draw_core_vs_consistent_sampler {core_s / statistics.median(references):.2f} x")
     print(f"export_{label}_cli {export_s:.2f} s")
-    print(f"verify_{label}_cli {verify_s:.2f} s")
-    print(f"verify_{label}_cli_min {min(verifies):.2f} s")
-    print(f"verify_vs_draw {verify_s / draw_s:.2f} x")
+    print(f"verify_{label}_cli {spread(verifies, 's')}")
 
 
 if __name__ == "__main__":

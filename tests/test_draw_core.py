@@ -325,3 +325,40 @@ def test_verify_strata():
     wrong = dict(expected, C=sample(STRATA["C"], "not v", 1))
     assert verify_strata(STRATA, "v", takes, wrong).startswith("stratum 'C' position 1: field id")
     assert verify_strata(STRATA, "v", takes, {"A": expected["A"]}).startswith("strata: field names")
+
+
+# --- the two paths: plain Python for a small population, numpy above draw.SMALL ----------
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=id_lists, seed=seeds, k=st.integers(0, 45))
+def test_the_numpy_path_on_small_populations_equals_consistent_sampler(ids, seed, k):
+    small, draw.SMALL = draw.SMALL, 0  # every population through the numpy path
+    try:
+        assert sample(ids, seed, k) == reference_sampler(ids, seed, k)
+    finally:
+        draw.SMALL = small
+
+
+def test_the_numpy_path_settles_a_boundary_tie_and_names_a_repeat(monkeypatch):
+    monkeypatch.setattr(draw, "SMALL", 0)
+    test_boundary_tie_on_the_nine_digit_key_is_settled_by_the_full_ticket()
+    with pytest.raises(DuplicateIdError, match="'x'"):
+        sample(["x", "y", "x"], "s", 1)
+
+
+def test_both_sides_of_the_threshold_equal_the_reference():
+    for n in (draw.SMALL, draw.SMALL + 1):
+        ids = [f"91441882{i:09d}X" for i in range(n)]
+        assert sample(ids, "edge", 25) == sample_reference(ids, "edge", 25)
+
+
+def test_a_small_draw_does_not_import_numpy():
+    """numpy's import is most of a small task's fixed cost; a small draw must not pay it."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from shuangsuiji.domain.draw import sample_strata; "
+            "sample_strata({'A': ['a', 'b', 'c'], 'B': ['d']}, 's', {'A': 2, 'B': 1}); print('numpy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

@@ -4,8 +4,9 @@ import csv
 import json
 
 import openpyxl
+import pytest
 
-from conftest import EXAMPLES, connect, new_store
+from conftest import EXAMPLES, connect, new_store, run_process
 
 ENGLISH = ["uscc", "name", "entity_type", "industry", "region", "address", "status", "risk_class", "registered_on"]
 CHINESE = ["统一社会信用代码", "名称", "主体类型", "行业", "所属区域", "住所", "登记状态", "信用风险分类", "成立日期"]
@@ -216,3 +217,20 @@ def test_filters_and_unknown_entity(store):
     assert rows and all(r["risk_class"] == "D" and r["status"] == "存续" for r in rows)
     missing = store("objects", "show", "91350100M000100Y43")
     assert missing.code == 1 and "No entity" in missing.err
+
+
+@pytest.mark.parametrize("command, file", [("objects", "objects.csv"), ("inspectors", "inspectors.csv")])
+def test_import_prints_plain_progress_lines_to_a_pipe_unless_quiet(command, file):
+    """A cron log (stderr a pipe) shows a long import is alive; --quiet and a short run print none."""
+    assert run_process("init").code == 0
+    assert run_process("departments", "import", EXAMPLES / "departments.yaml").code == 0
+    every_call = {"SHUANGSUIJI_PROGRESS_INTERVAL": "0"}  # tests only: a line at every progress call
+    loud = run_process(command, "import", EXAMPLES / file, env=every_call)
+    assert loud.code == 0, loud.err
+    lines = [line for line in loud.err.splitlines() if line.startswith("reading: ")]
+    assert lines and lines[-1].endswith(" s") and " rows, " in lines[-1], loud.err
+    assert "\x1b" not in loud.err and "\r" not in loud.err  # no animation
+    quiet = run_process(command, "import", EXAMPLES / file, "--quiet", env=every_call)
+    assert quiet.code == 0 and "reading" not in quiet.err, quiet.err
+    short = run_process(command, "import", EXAMPLES / file)  # the default interval: nothing for a short run
+    assert short.code == 0 and "reading" not in short.err, short.err

@@ -6,8 +6,6 @@ arguments (so ``archive DRAW -o FILE``, ``archive -o FILE DRAW`` and ``archive c
 FILE`` are the same).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

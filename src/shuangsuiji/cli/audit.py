@@ -1,7 +1,5 @@
 """`shuangsuiji audit`: read and verify the hash-chained log (第五条: 全程留痕、责任可溯)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

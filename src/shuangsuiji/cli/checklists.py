@@ -1,7 +1,5 @@
 """`shuangsuiji checklists`: the joint checklist 联合清单 (第六条)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional, Sequence
 

@@ -1,7 +1,5 @@
 """What the root options set for every command: the store, the operator, debug."""
 
-from __future__ import annotations
-
 import getpass
 import os
 import sys

@@ -1,7 +1,5 @@
 """`shuangsuiji db`: back up a live store, and check everything it promises (第五条, 第九条, 第十八条)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`shuangsuiji demo`: the whole cycle so far, on the bundled 连州市 example data, into a fresh store."""
 
-from __future__ import annotations
-
 import shlex
 from pathlib import Path
 from typing import Annotated

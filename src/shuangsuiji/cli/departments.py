@@ -1,7 +1,5 @@
 """`shuangsuiji departments`: the joint meeting's member departments."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,8 @@
 """What the two directory imports share on the command line: progress, rejects, summary."""
 
-from __future__ import annotations
-
+import os
+import sys
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -18,12 +19,40 @@ SUMMARY = [
 ]
 
 
+# Seconds between two plain progress lines (and before the first) when stderr is not a terminal.
+# SHUANGSUIJI_PROGRESS_INTERVAL changes it for the tests only (docs/operations.md).
+PLAIN_INTERVAL = 10.0
+
+
+def plain_progress(label: str, interval: float):
+    """A progress callback writing one plain line on stderr at most every ``interval`` seconds,
+    the first only once the run has taken that long: a cron log shows a long import is alive,
+    with no animation and nothing at all for a short one."""
+    start = last = time.monotonic()
+
+    def update(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < interval:
+            return
+        last = now
+        of = f" / {total}" if total else ""
+        print(t(f"{label}：{done}{of} 行，已用 {now - start:.0f} 秒", f"{label}: {done}{of} rows, {now - start:.0f} s"),
+              file=sys.stderr, flush=True)
+
+    return update
+
+
 @contextmanager
-def progress_bar(label: str) -> Iterator:
-    """A progress callback drawing on stderr when it is a terminal (silent for scripts)."""
+def progress_bar(label: str, quiet: bool = False) -> Iterator:
+    """A progress callback: a bar on stderr when it is a terminal, else a plain line now and
+    then (cron logs); none with --quiet."""
+    if quiet:
+        yield None
+        return
     console = output.err_console()
     if not console.is_terminal:
-        yield None
+        yield plain_progress(label, float(os.environ.get("SHUANGSUIJI_PROGRESS_INTERVAL", PLAIN_INTERVAL)))
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -38,7 +67,8 @@ def progress_bar(label: str) -> Iterator:
         yield update
 
 
-def run_import(do_import, *, file, dry_run: bool, sync: bool, yes: bool, rejects, as_json: bool, what: tuple[str, str]):
+def run_import(do_import, *, file, dry_run: bool, sync: bool, yes: bool, rejects, as_json: bool, what: tuple[str, str],
+               quiet: bool = False):
     """Run a directory import in one write transaction; confirm a --sync removal first."""
     from shuangsuiji.services.importing import gc_paused, write_rejects
 
@@ -54,7 +84,7 @@ def run_import(do_import, *, file, dry_run: bool, sync: bool, yes: bool, rejects
                   f"{preview['removed']} {what[1]} absent from the file will be marked removed; continue?"),
                 yes,
             )
-    with gc_paused(), progress_bar(t("读取", "reading")) as progress, context.writing(dry_run) as conn:
+    with gc_paused(), progress_bar(t("读取", "reading"), quiet) as progress, context.writing(dry_run) as conn:
         result, parsed, table = do_import(conn, progress)
     if rejects is not None and parsed.rejected:
         write_rejects(rejects, table, parsed.rejected)

@@ -5,8 +5,6 @@ test walks the command tree) and the examples read as one consistent story: the 
 ids (task 2026-07, draw 2026-07-D1, department SCJG).
 """
 
-from __future__ import annotations
-
 EXAMPLES: dict[str, list[str]] = {
     "init": ["shuangsuiji init", "SHUANGSUIJI_DB=postgresql://spotcheck@db.example/lianzhou shuangsuiji init"],
     "verify": ["shuangsuiji verify bundle-2026-07-D1.json",

@@ -1,7 +1,5 @@
 """`shuangsuiji followups`: follow-ups of results with problems (第十四条(三), 第十六条)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """`shuangsuiji forms`: 执法文书 of a locked draw as DOCX to print (第十四条)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

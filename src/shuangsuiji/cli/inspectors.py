@@ -1,7 +1,5 @@
 """`shuangsuiji inspectors` and `shuangsuiji conflicts`: the 执法检查人员名录库 and 回避."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer
@@ -9,7 +7,7 @@ import typer
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.directory import SUMMARY, run_import
 from shuangsuiji.cli.options import (
-    DepartmentAlias, DryRun, Encoding, Force, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes, check_rejects, choices,
+    DepartmentAlias, DryRun, Encoding, Force, InFile, Json, Quiet, Rejects, Sheet, SkipInvalid, Sync, Yes, check_rejects, choices,
 )
 from shuangsuiji.i18n import t
 
@@ -39,6 +37,7 @@ def import_(
     dry_run: DryRun = False,
     yes: Yes = False,
     as_json: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     from shuangsuiji.services.inspectors import import_inspectors
 
@@ -49,7 +48,7 @@ def import_(
         )
 
     run_import(do_import, file=file, dry_run=dry_run, sync=sync, yes=yes, rejects=rejects, as_json=as_json,
-               what=("执法人员", "officers"))
+               quiet=quiet, what=("执法人员", "officers"))
 
 
 @app.command("list", help=t("列出执法检查人员", "List officers"))

@@ -1,14 +1,12 @@
 """`shuangsuiji objects`: the object directory 检查对象名录库."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer
 
 from shuangsuiji.cli import context, output
 from shuangsuiji.cli.directory import run_import
-from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json, Rejects, Sheet, SkipInvalid, Sync, Yes, choices
+from shuangsuiji.cli.options import DryRun, Encoding, Force, InFile, Json, Quiet, Rejects, Sheet, SkipInvalid, Sync, Yes, choices
 from shuangsuiji.i18n import t
 
 app = typer.Typer(help=t("检查对象名录库（第五条、第九条）", "Object directory 检查对象名录库 (第五条, 第九条)"), no_args_is_help=True)
@@ -42,6 +40,7 @@ def import_(
     dry_run: DryRun = False,
     yes: Yes = False,
     as_json: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     from shuangsuiji.services.objects import import_objects
 
@@ -52,7 +51,7 @@ def import_(
         )
 
     run_import(do_import, file=file, dry_run=dry_run, sync=sync, yes=yes, rejects=rejects, as_json=as_json,
-               what=("检查对象", "entities"))
+               quiet=quiet, what=("检查对象", "entities"))
 
 
 Multi = Optional[list[str]]

@@ -1,7 +1,5 @@
 """Options shared by many commands, declared once so they mean the same everywhere."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -29,6 +27,12 @@ Rejects = Annotated[
 Sync = Annotated[
     bool,
     typer.Option("--sync", help=t("文件中没有的记录标记为移出名录（不删除）", "Mark records absent from the file as removed from the directory (never deleted)")),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help=t(
+        "不显示进度（非终端时，长时间导入约每 10 秒在标准错误输出一行进度）",
+        "Show no progress (when stderr is not a terminal, a long import prints a progress line about every 10 s)")),
 ]
 InFile = Annotated[Path, typer.Argument(help=t("要导入的文件（CSV 或 XLSX）", "File to import (CSV or XLSX)"), show_default=False)]
 

@@ -1,7 +1,5 @@
 """One output path: JSON for scripts, tables for people; data to stdout, messages to stderr."""
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Any, Iterable, Sequence

@@ -1,7 +1,5 @@
 """`shuangsuiji plans`: the annual joint-check plan 年度计划 (第七条)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """`shuangsuiji publish`: one department's publishable results (第十五条 "谁检查、谁录入、谁公开")."""
 
-from __future__ import annotations
-
 import hashlib
 from pathlib import Path
 from typing import Annotated

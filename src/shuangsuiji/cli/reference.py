@@ -8,8 +8,6 @@ Only the text between the two marker comments is replaced; the hand-written sect
 rendered in English at 80 columns, as ``shuangsuiji … --help`` prints it.
 """
 
-from __future__ import annotations
-
 import io
 import os
 import sys

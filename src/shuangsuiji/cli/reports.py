@@ -5,8 +5,6 @@ Read-only. A table on the terminal by default; ``--json`` prints the report's JS
 docs/reports.md describes every section and key.
 """
 
-from __future__ import annotations
-
 import hashlib
 import sys
 from pathlib import Path

@@ -1,7 +1,5 @@
 """`shuangsuiji results`: inspection results of a locked draw (第十二条 to 第十四条)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """`shuangsuiji tasks`: joint-check tasks 联合抽查任务 (第八条, 第九条, 第十七条)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Optional
 

@@ -147,6 +147,11 @@ def _digests(ids: Sequence[str], seed: str) -> bytearray:
     return out
 
 
+# Up to this many ids, a population is checked and drawn in plain Python: importing numpy
+# (~0.1 s) would cost more than such a draw (the fixed cost of a small task's `draws run`).
+SMALL = 2000
+
+
 def _require_unique(ids: Sequence[str], digests: bytearray, stratum_of=None) -> None:
     """Raise DuplicateIdError if an id repeats.
 
@@ -154,11 +159,15 @@ def _require_unique(ids: Sequence[str], digests: bytearray, stratum_of=None) -> 
     cheaply; only then are the ids themselves compared (a 64-bit prefix match of two
     different ids is possible, just very rare, and is not an error).
     """
-    import numpy as np  # heavy import kept out of CLI start-up
+    if len(ids) <= SMALL:
+        if len(set(ids)) == len(ids):
+            return
+    else:
+        import numpy as np  # heavy import kept out of CLI start-up
 
-    prefixes = np.sort(np.frombuffer(digests, dtype=np.uint64)[::4])
-    if not (prefixes[1:] == prefixes[:-1]).any():
-        return
+        prefixes = np.sort(np.frombuffer(digests, dtype=np.uint64)[::4])
+        if not (prefixes[1:] == prefixes[:-1]).any():
+            return
     first_seen: dict[str, int] = {}
     for i, x in enumerate(ids):
         j = first_seen.setdefault(x, i)
@@ -206,10 +215,14 @@ def _first_k(ids: Sequence[str], digests: bytearray, k: int) -> list[Selected]:
     exactly as in `sample_reference` (a million ids share their first 9 ticket digits in
     about 500 pairs, so a tie at the boundary does happen).
     """
-    import numpy as np
-
     if k == 0:
         return []
+    if len(ids) <= SMALL:  # every ticket built and sorted, as in `sample_reference`
+        drawn = [Selected(x, _ticket_from_digest(digests[32 * i : 32 * i + 32])) for i, x in enumerate(ids)]
+        drawn.sort(key=_draw_order)
+        return drawn[:k]
+    import numpy as np
+
     keys = _keys(digests)
     if k < len(ids):
         boundary = np.partition(keys, k - 1)[k - 1]
