@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -339,15 +340,15 @@ def export(
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.domain.audit import canonical_json
-    from shuangsuiji.domain.bundle import sha256_text
+    from shuangsuiji.domain.bundle import bundle_bytes, sha256_text
     from shuangsuiji.services import draws
 
     with context.reading() as conn:
         data = draws.export_bundle(conn, draw)
-    body = json.dumps(data, ensure_ascii=False, indent=1)
+    body = bundle_bytes(data)
     with replacing(out) as partial:
-        partial.write_text(body + "\n", encoding="utf-8")
-    result = {"draw": draw, "file": str(out), "sha256": sha256_text(body + "\n"), "content_sha256": sha256_text(canonical_json(data))}
+        partial.write_bytes(body)
+    result = {"draw": draw, "file": str(out), "sha256": hashlib.sha256(body).hexdigest(), "content_sha256": sha256_text(canonical_json(data))}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（SHA-256 {result['sha256']}）", f"Wrote {out} (SHA-256 {result['sha256']})"))
 
 

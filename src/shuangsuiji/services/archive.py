@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import Connection, text
 
+from shuangsuiji.domain import bundle as bundles
 from shuangsuiji.domain.audit import GENESIS, Entry, canonical_json, entry_hash
 from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.files import claim, iso_time, make_folder, normalise_ooxml, zip_entry
@@ -140,7 +141,8 @@ class Built:
 
 
 def _json_file(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """The archive's JSON files are written byte for byte as a bundle file is."""
+    return bundles.bundle_bytes(value)
 
 
 class _Writer:
@@ -222,7 +224,7 @@ def build(conn: Connection, draw_id: str) -> Built:
     # The frozen task (第八条) and the draw bundle, exactly as `draws export` writes it.
     files[TASK] = _json_file({k: task[k] for k in ("id", "year", "name", "plan_id", "plan_task", "definition", "sha256",
                                                    "created_at", "operator", "audit_seq") if k in task})
-    files[BUNDLE] = _json_file(draws.export_bundle(conn, draw_id))
+    files[BUNDLE] = bundles.bundle_bytes(draws.export_bundle(conn, draw_id))
 
     with tempfile.TemporaryDirectory(prefix="shuangsuiji-archive-") as scratch:
         writer = _Writer(Path(scratch), when)
