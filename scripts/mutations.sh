@@ -233,3 +233,22 @@ mutate audit-filter-wildcards src/shuangsuiji/services/audit.py \
 mutate closed-stdout-fails src/shuangsuiji/cli/main.py \
   '        if exc.code == 1 and _stdout_was_closed(stdout_was):' '        if False:' \
   tests/test_hostile.py -k closed_stdout
+# Issue 14: survivors of the whole suite before it, each now failing a test.
+mutate conflicts-dropped-before-teams src/shuangsuiji/services/draws.py \
+  '    team_draw, entities = _team_draw(conn, draw, pools, conflicts)' '    team_draw, entities = _team_draw(conn, draw, pools, frozenset())' \
+  tests/test_draws.py -k stored_conflict
+mutate trigger-removed-from-migration src/shuangsuiji/store/migrations.py \
+  '("draw_inspector_pool", ""), ("draw_team", ""),' '("draw_inspector_pool", ""),' \
+  tests/test_db.py -k expected_triggers
+mutate results-digest-without-inspected-on src/shuangsuiji/services/results.py \
+  'if f != "split_reason"))' 'if f not in ("split_reason", "inspected_on")))' \
+  tests/test_hash_vectors.py -k results
+mutate certificate-must-outlast-the-window src/shuangsuiji/services/draws.py \
+  'AND cert_expires_on >= :end' 'AND cert_expires_on > :end' \
+  tests/test_draws.py -k last_day
+mutate seed-commitment-unchecked src/shuangsuiji/domain/bundle.py \
+  '            if commitment.get(key) != value:' '            if False:' \
+  tests/test_verification.py -k forger_edits
+mutate contribution-secret-unchecked src/shuangsuiji/domain/bundle.py \
+  '        if commit_hash(c["secret"]) != c["commit"]:' '        if False:' \
+  tests/test_verification.py -k forger_edits
