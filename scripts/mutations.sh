@@ -203,25 +203,25 @@ mutate checklist-needs-a-store src/shuangsuiji/cli/checklists.py \
   '    if db is not None and not db.exists():' '    if False:' \
   tests/test_guidance.py -k checklists_validate
 # Hostile content (issue 16): each guard of docs/reliability.md §6, broken once.
-mutate xlsx-formula-kept src/shuangsuiji/tables.py \
+mutate xlsx-formula-kept src/shuangsuiji/table_writer.py \
   '                    cell.data_type = "s"' '                    pass' \
   tests/test_hostile.py -k "every_csv_and_xlsx"
-mutate csv-formula-kept src/shuangsuiji/tables.py \
+mutate csv-formula-kept src/shuangsuiji/table_writer.py \
   "        return \"'\" + value" '        return value' \
   tests/test_hostile.py -k "every_csv_and_xlsx or neutralises"
-mutate markdown-unescaped src/shuangsuiji/tables.py \
+mutate markdown-unescaped src/shuangsuiji/table_writer.py \
   '    text = html.escape(xml_text(str(value)), quote=False)' '    text = xml_text(str(value))' \
   tests/test_hostile.py -k markdown
 mutate yaml-aliases-unlimited src/shuangsuiji/domain/checklist.py \
   '    if doc.built > doc.max_nodes:' '    if False:' \
   tests/test_hostile.py -k alias
-mutate xlsx-bomb-read src/shuangsuiji/tabular.py \
+mutate xlsx-bomb-read src/shuangsuiji/table_reader.py \
   '    if total > cap or bomb:' '    if False:' \
   tests/test_hostile.py -k decompression
-mutate control-characters-accepted src/shuangsuiji/tabular.py \
+mutate control-characters-accepted src/shuangsuiji/table_reader.py \
   '        if _CONTROL.search("\t".join(' '        if False and _CONTROL.search("\t".join(' \
   tests/test_hostile.py -k control_characters_are_refused
-mutate csv-split-at-separators src/shuangsuiji/tabular.py \
+mutate csv-split-at-separators src/shuangsuiji/table_reader.py \
   '        lines = _LINE.findall(carry + pieces.popleft())' '        lines = (carry + pieces.popleft()).splitlines(keepends=True)' \
   tests/test_hostile.py -k line_separators
 mutate archive-member-unbounded src/shuangsuiji/services/archive.py \

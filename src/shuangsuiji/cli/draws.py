@@ -269,7 +269,7 @@ def dispatch(
     force: Force = False,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji import tables
+    from shuangsuiji import table_writer
     from shuangsuiji.services import draws
 
     with context.reading() as conn:
@@ -279,7 +279,7 @@ def dispatch(
         output.warn(t(f"{draw} 尚未抽取执法人员，名单中的组长和检查小组栏为空；抽取后再下发一次：shuangsuiji draws inspectors {draw}",
                       f"{draw} has no officers yet: the leader and team columns are empty; draw them and dispatch again: "
                       f"shuangsuiji draws inspectors {draw}"))
-    tables.write(out, rows, draws.DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
+    table_writer.write(out, rows, draws.DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
     result = {"draw": draw, "department": dept.upper(), "file": str(out), "rows": len(rows)}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（{len(rows)} 行）", f"Wrote {out} ({len(rows)} rows)"))
 

@@ -16,7 +16,7 @@ from typing import Callable
 from shuangsuiji.domain import uscc as uscc_rules
 
 # ---------------------------------------------------------------- headers
-# Each file may use the English or the Chinese headers; keys are compared via tabular.header_key.
+# Each file may use the English or the Chinese headers; keys are compared via table_reader.header_key.
 ENTITY_HEADERS = {
     "uscc": "uscc", "统一社会信用代码": "uscc", "信用代码": "uscc",
     "name": "name", "名称": "name", "企业名称": "name", "主体名称": "name",

@@ -160,7 +160,7 @@ INPUT: tuple[tuple[str, str], ...] = (
 KEY = ("key", "行键")
 HEADERS: dict[str, str] = dict(PREFILLED + INPUT + (KEY,))
 
-# Import headers (compared via tabular.header_key): the template's, English keys, common variants.
+# Import headers (compared via table_reader.header_key): the template's, English keys, common variants.
 IMPORT_HEADERS: dict[str, str] = {
     **{zh: f for f, zh in HEADERS.items()}, **{f: f for f in HEADERS},
     "信用代码": "uscc", "名称": "name", "市场主体名称": "name", "住所（经营场所）": "address",

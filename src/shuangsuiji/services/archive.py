@@ -162,9 +162,9 @@ class _Writer:
         return normalise_ooxml(data, self.when) if suffix in (".xlsx", ".docx") else data
 
     def table(self, suffix: str, rows: Sequence[dict], columns: Sequence[Column], title: str) -> bytes:
-        from shuangsuiji import tables
+        from shuangsuiji import table_writer
 
-        return self.capture(suffix, lambda p: tables.write(p, rows, columns, title=title))
+        return self.capture(suffix, lambda p: table_writer.write(p, rows, columns, title=title))
 
 
 def _yes_no(value: Any) -> Any:
@@ -509,7 +509,7 @@ _DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueEr
 
 
 def _too_large(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, variable: str, default_mb: int, report: Report) -> bool:
-    from shuangsuiji.tabular import limit
+    from shuangsuiji.table_reader import limit
 
     info = name if isinstance(name, zipfile.ZipInfo) else zf.getinfo(name)
     cap = limit(variable, default_mb)
