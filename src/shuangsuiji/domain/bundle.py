@@ -1,4 +1,4 @@
-"""The offline bundle of a draw, and its verification without any store (design.md §3).
+"""The offline bundle of a draw, and its verification without any store (docs/verifying.md).
 
 A bundle is one JSON document holding everything needed to recompute a draw: the frozen
 population of every stratum, the parameters, the seed and its provenance, the selection

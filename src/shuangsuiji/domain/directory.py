@@ -54,7 +54,7 @@ CONFLICT_REQUIRED = ("cert_no", "uscc")
 DEPARTMENT_HEADERS = {"code": "code", "代码": "code", "部门代码": "code", "name": "name", "名称": "name", "部门名称": "name"}
 
 # ---------------------------------------------------------------- vocabularies
-# 登记状态. Only 存续/在业 entities are drawn (第九条; domain.md "only live entities are drawn").
+# 登记状态. Only 存续/在业 entities are drawn (第九条; docs/file-formats.md, the statuses).
 STATUSES = ("存续", "在业", "吊销", "注销", "撤销", "迁出")
 DRAWABLE_STATUSES = ("存续", "在业")
 _STATUS_ALIASES = {

@@ -3,7 +3,7 @@
 The order of operations is what makes a draw fair: the population and parameters are frozen
 and hashed first; only then is the seed obtained; the draw is computed and locked in the same
 transaction that records it. Nothing here shows which entities a seed would draw without
-recording and locking that draw (design.md: no seed shopping).
+recording and locking that draw (docs/verifying.md: no seed shopping).
 """
 
 from __future__ import annotations

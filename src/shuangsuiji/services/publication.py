@@ -1,7 +1,7 @@
 """Publication 公示 (第十五条 "谁检查、谁录入、谁公开"): one department's publishable results.
 
 Each department publishes only the results of its own check items, in the fields of the
-national enterprise credit publicity system (国家企业信用信息公示系统, domain.md). Left out, and
+national enterprise credit publicity system (国家企业信用信息公示系统; docs/results.md "Publication"). Left out, and
 counted in the summary: results marked not for publication (by reason), and entities whose
 results for the department are not all recorded (第十二条: one inspection covers every item,
 so half an inspection is not published). Each export is recorded in ``publication`` and the
