@@ -140,7 +140,7 @@ mutate earlier-attempts-unchecked src/shuangsuiji/domain/bundle.py \
   '    if len(earlier) != attempt - 1:' '    if False:' \
   tests/test_verification.py -k redraw
 mutate stratum-removal-accepted src/shuangsuiji/domain/bundle.py \
-  '    if named != sorted(definition["ratios"]):' '    if False:' \
+  '    if named != sorted(ratios):' '    if False:' \
   tests/test_verification.py -k removed_stratum
 mutate fractional-size-accepted src/shuangsuiji/domain/bundle.py \
   '            if type(stratum[key]) is not int:' '            if False:' \
