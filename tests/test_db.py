@@ -192,3 +192,47 @@ def test_backup_while_another_process_writes_is_consistent(store, store_env, tmp
     count = rows(tmp_path / "during.db", "SELECT COUNT(*) FROM entity")[0][0]
     imports = rows(tmp_path / "during.db", "SELECT COUNT(*) FROM audit_log WHERE command = 'objects import'")[0][0]
     assert (count, imports) in ((400, 1), (20400, 2))
+
+
+# ---------------------------------------------------------------- the store's refusals, by name
+
+_TABLES_NO_UPDATE_DELETE = (
+    "audit_log", "checklist", "draw_conflict", "draw_contribution", "draw_inspector_pool", "draw_replacement",
+    "draw_replacement_exclusion", "draw_selection", "draw_stratum", "draw_team", "draw_team_rule", "evidence_blob",
+    "followup_history", "inspection_result_history", "plan", "publication", "result_evidence", "task", "task_list_entity",
+)
+_DIRECTORIES = ("conflict", "entity", "inspector")  # written only by an import (migration 6)
+# Written out, not derived from MIGRATIONS: a trigger removed from a migration fails here.
+EXPECTED_TRIGGERS = {
+    *(f"{t}_no_{c}" for t in _TABLES_NO_UPDATE_DELETE for c in ("update", "delete")),
+    "draw_locked_no_update", "draw_no_delete", *(f"{t}_no_delete" for t in _DIRECTORIES),
+}
+# SQLite: one trigger per refused change; PostgreSQL: one for INSERT OR UPDATE outside an import,
+# and (TRUNCATE skips row triggers) a statement trigger on each append-only table.
+EXPECTED_SQLITE_ONLY = {f"{t}_no_{c}" for t in _DIRECTORIES for c in ("insert", "update")}
+EXPECTED_POSTGRES_ONLY = {
+    *(f"{t}_no_truncate" for t in (*_TABLES_NO_UPDATE_DELETE, "draw")), *(f"{t}_no_write" for t in _DIRECTORIES),
+}
+
+
+def test_the_store_has_exactly_the_expected_triggers_and_db_check_expects_them(store, store_env):
+    from shuangsuiji.services.maintenance import _expected_triggers
+    from shuangsuiji.store.migrations import MIGRATIONS
+
+    expected = EXPECTED_TRIGGERS | (EXPECTED_POSTGRES_ONLY if ON_PG else EXPECTED_SQLITE_ONLY)
+    with connect(store_env) as conn:
+        if ON_PG:
+            found = {n for (n,) in conn.execute("SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                                                "JOIN pg_namespace s ON s.oid = c.relnamespace "
+                                                "WHERE NOT t.tgisinternal AND s.nspname = current_schema()")}
+        else:
+            found = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert found == expected
+    latest = max(m.version for m in MIGRATIONS)
+    assert set(_expected_triggers("postgresql" if ON_PG else "sqlite", latest)) == expected
+    # and one missing is what `db check` reports (exit 3, the trigger named)
+    with connect(store_env) as conn:
+        conn.drop_trigger("draw_team_no_update", "draw_team")
+    result = store("db", "check", "--json")
+    assert result.code == 3
+    assert [(p["check"], p["table"], p["row"]) for p in result.json()["problems"]] == [("triggers", "draw_team", "draw_team_no_update")]

@@ -6,6 +6,7 @@ import random
 import re
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -272,3 +273,41 @@ def test_impossible_team_rule_names_entity_and_rule_and_changes_nothing(store, t
         assert conn.execute("SELECT COUNT(*) FROM draw_team").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM draw_inspector_pool").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] == log_before
+
+
+def test_a_stored_conflict_with_a_drawn_entity_keeps_that_officer_off_its_team(store, task, tmp_path):
+    """第十条 回避: the example conflicts touch no drawn entity, so declare one that does. The same
+    seed draws the same teams; with the conflict, the officer first drawn for the entity is not."""
+    first = store("draws", "run", task, "--seed", SEED, "--json").json()["draw"]
+    assert store("draws", "inspectors", first).code == 0
+    team = store("draws", "show", first, "--json").json()["teams"][0]
+    entity, officer = team["entity"], team["members"][1]["officer"]
+    assert store("--operator", "alice", "draws", "void", first, "--reason", "回避未录入", "--yes").code == 0
+    assert store("--operator", "bob", "draws", "void", first, "--confirm", "--yes").code == 0
+    declared = tmp_path / "conflict.csv"
+    declared.write_text(f"cert_no,uscc,reason\n{officer},{entity},近亲属经营\n", encoding="utf-8")
+    assert store("conflicts", "import", declared).code == 0
+    second = store("draws", "run", task, "--seed", SEED, "--json").json()["draw"]
+    assert second != first
+    drawn = store("draws", "inspectors", second, "--json").json()
+    [again] = [t for t in drawn["teams"] if t["entity"] == entity]
+    assert officer not in [m["officer"] for m in again["members"]]
+    [logged] = [e for e in store("audit", "log", "--command", "draws inspectors", "--json").json() if e["payload"]["draw"] == second]
+    assert logged["payload"]["conflicts"] == 1
+    assert store("db", "check").code == 0
+
+
+def test_a_certificate_expiring_on_the_last_day_of_the_window_is_eligible(store, task, tmp_path):
+    """第十条: the 执法证 must be valid through the task's window; its last day counts, the day before not."""
+    end = date.fromisoformat(store("tasks", "show", task, "--json").json()["definition"]["window"]["end"])
+    extra = tmp_path / "officers.csv"
+    extra.write_text("cert_no,name,department,cert_expires_on,expertise,region,status\n"
+                     f"44188201901,边界甲,SCJG,{end},食品安全;企业年报,全市,在岗\n"
+                     f"44188201902,边界乙,SCJG,{end - timedelta(days=1)},食品安全;企业年报,全市,在岗\n", encoding="utf-8")
+    assert store("inspectors", "import", extra).code == 0
+    draw = store("draws", "run", task, "--seed", SEED, "--json").json()["draw"]
+    assert store("draws", "inspectors", draw).code == 0
+    out = tmp_path / "bundle.json"
+    assert store("draws", "export", draw, "-o", out).code == 0
+    pool = [o["id"] for o in json.loads(out.read_text(encoding="utf-8"))["inspectors"]["pools"]["SCJG"]]
+    assert "44188201901" in pool and "44188201902" not in pool

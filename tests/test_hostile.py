@@ -143,11 +143,11 @@ def test_every_csv_and_xlsx_output_holds_hostile_text_as_text(hostile_draw, stor
 
 
 def test_csv_neutralises_formulas_but_not_numbers(tmp_path):
-    from shuangsuiji import tables
+    from shuangsuiji import table_writer
 
     path = tmp_path / "t.csv"
     values = FORMULAS + NUMBERS + ["-", "+", "plain", "-1+1", "+86-138"]
-    tables.write(path, [{"v": v} for v in values], [("v", "值", "value")])
+    table_writer.write(path, [{"v": v} for v in values], [("v", "值", "value")])
     with open(path, encoding="utf-8-sig", newline="") as fh:
         got = [r[0] for r in csv.reader(fh)][1:]
     for value, written in zip(values, got):
@@ -156,7 +156,7 @@ def test_csv_neutralises_formulas_but_not_numbers(tmp_path):
         else:
             assert written == "'" + value, value
     xlsx = tmp_path / "t.xlsx"
-    tables.write(xlsx, [{"v": v} for v in values + ["a\x01b\x00c"]], [("v", "值", "value")])
+    table_writer.write(xlsx, [{"v": v} for v in values + ["a\x01b\x00c"]], [("v", "值", "value")])
     ws = openpyxl.load_workbook(xlsx).active
     assert [c.value for c in ws["A"]][1:] == values + ["a\ufffdb\ufffdc"]
     assert ws.print_title_rows == "$1:$1" and ws.page_setup.fitToWidth == 1
@@ -235,13 +235,13 @@ def test_line_separators_inside_a_field_stay_in_one_row(store, tmp_path, store_e
 
 def test_a_store_already_holding_control_characters_still_writes_every_output(store, tmp_path, monkeypatch):
     """As a store imported by an older version: the import check is switched off to build it."""
-    from shuangsuiji import tabular
+    from shuangsuiji import table_reader
 
     objects, _ = hostile_directory(tmp_path)
     text = objects.read_text(encoding="utf-8").replace("有限公司", "有限\x01公\x07司")
     objects.write_text(text, encoding="utf-8")
     with monkeypatch.context() as m:
-        m.setattr(tabular, "_CONTROL", re.compile(r"(?!)"))
+        m.setattr(table_reader, "_CONTROL", re.compile(r"(?!)"))
         assert store("objects", "import", objects).code == 0
     draw = make_joint_draw(store, tmp_path)
     assert any("\x01" in n for n in [s["name"] for s in store("draws", "show", draw, "--json").json()["selected"]])

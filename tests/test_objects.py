@@ -172,9 +172,9 @@ def test_skip_invalid_reports_and_writes_rejects(cli, tmp_path, store_env):
 def test_repeats_are_found_across_batches_naming_the_first_row(cli, tmp_path, store_env, monkeypatch):
     """The file is read in batches: a code repeated in a later batch still names the row it first
     appeared on, every problem is listed in row order, and --skip-invalid keeps each first row."""
-    from shuangsuiji import tabular
+    from shuangsuiji import table_reader
 
-    monkeypatch.setattr(tabular, "BATCH_ROWS", 2)
+    monkeypatch.setattr(table_reader, "BATCH_ROWS", 2)
     codes = [row[0] for row in example_rows()[:4]]
     lines = [
         f"{codes[0]},甲,存续,A",  # row 2

@@ -7,7 +7,7 @@ import pytest
 
 from shuangsuiji.domain.directory import ENTITY_HEADERS, ENTITY_REQUIRED
 from shuangsuiji.errors import UserError
-from shuangsuiji.tabular import map_columns, read_table
+from shuangsuiji.table_reader import map_columns, read_table
 
 ROWS = [["91350100M000100Y43", "连州市测试餐馆", "存续"]]
 

@@ -400,3 +400,28 @@ def test_an_archived_bundle_nested_too_deep_is_named(store, tmp_path):
     result = store("archive", "verify", rewrite(out, tmp_path / "deep.zip", deepen), "--json")
     assert result.code == 3 and "internal error" not in result.err
     assert [(p["file"], p["field"]) for p in result.json()["problems"]] == [("draw/bundle.json", "bundle")]
+
+
+def test_offline_verify_checks_the_seed_commitment_a_forger_edits(store, task, tmp_path):
+    """第九条: a committed draw's bundle carries the commitment; `verify` alone (no log, no published
+    commitment) refuses one edited to fit another population, a secret that is not the committed
+    one, and a source list that is not the revealed parts."""
+    assert store("draws", "commit", task, "--department", "SCJG").code == 0
+    secret = "lz-scjg-boundary"
+    commit = hashlib.sha256(secret.encode()).hexdigest()
+    assert store("draws", "contribute", task, "--dept", "SCJG", "--commit", commit).code == 0
+    assert store("draws", "reveal", task, "--dept", "SCJG", "--secret", secret).code == 0
+    ran = store("draws", "run", task, "--json")
+    assert ran.code == 0, ran.err
+    bundle = export(store, ran.json()["draw"], tmp_path / "b.json")
+    assert store("verify", tmp_path / "b.json", "--json").code == 0
+    for key in ("population_sha256", "parameters_sha256"):
+        forged = json.loads(json.dumps(bundle))
+        forged["seed"]["commitment"][key] = "0" * 64
+        refused(verify(store, forged, tmp_path / "x.json"), f"seed.commitment.{key}")
+    forged = json.loads(json.dumps(bundle))
+    forged["seed"]["contributions"][0]["secret"] = "another secret"
+    refused(verify(store, forged, tmp_path / "x.json"), "seed.contributions[0]")
+    forged = json.loads(json.dumps(bundle))
+    forged["seed"]["commitment"]["sources"] = []
+    refused(verify(store, forged, tmp_path / "x.json"), "seed.provenance")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any
 
-from shuangsuiji import tables
+from shuangsuiji import table_writer
 from shuangsuiji.domain import numbers
 from shuangsuiji.i18n import local_time, t
 
@@ -359,7 +359,7 @@ def to_csv(data: dict) -> bytes:
     rows and an empty line; the overview comes first as ``[overview]`` with 字段/值 columns.
     UTF-8 with BOM so that Excel shows the Chinese text."""
     buf = io.StringIO()
-    w = tables.CsvWriter(buf, lineterminator="\r\n")
+    w = table_writer.CsvWriter(buf, lineterminator="\r\n")
     w.writerow([f"[overview] {title_of(data)}"])
     w.writerow([t("字段", "field"), t("值", "value")])
     w.writerows(overview(data))
@@ -394,10 +394,10 @@ def to_xlsx(data: dict) -> bytes:
     used: set[str] = set()
     ws = book.active
     ws.title = _sheet_name(t("概况", "Overview"), used)
-    ws.append(tables.xlsx_row([title_of(data)]))
+    ws.append(table_writer.xlsx_row([title_of(data)]))
     ws["A1"].font = Font(bold=True, size=13)
     for col in layout.overview:
-        ws.append(tables.xlsx_row([col.header, _xlsx_value(get(data, col), col.kind)]))
+        ws.append(table_writer.xlsx_row([col.header, _xlsx_value(get(data, col), col.kind)]))
         if col.kind == "rate":
             ws.cell(ws.max_row, 2).number_format = "0.0%"
     ws.column_dimensions["A"].width = 34
@@ -408,7 +408,7 @@ def to_xlsx(data: dict) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in data.get(section.key) or []:
-            sheet.append(tables.xlsx_row(_xlsx_value(get(row, c), c.kind) for c in section.columns))
+            sheet.append(table_writer.xlsx_row(_xlsx_value(get(row, c), c.kind) for c in section.columns))
         for j, c in enumerate(section.columns, start=1):
             letter = sheet.cell(1, j).column_letter
             sheet.column_dimensions[letter].width = 40 if c.key.endswith("name") or c.key in ("message", "note", "reason") else 14
@@ -417,8 +417,8 @@ def to_xlsx(data: dict) -> bytes:
                     sheet.cell(r, j).number_format = "0.0%"
         sheet.freeze_panes = "A2"
     book.properties.creator = "shuangsuiji"
-    book.properties.title = tables.xml_text(title_of(data))
-    tables.finish_book(book)
+    book.properties.title = table_writer.xml_text(title_of(data))
+    table_writer.finish_book(book)
     buf = io.BytesIO()
     book.save(buf)
     return normalise_ooxml(buf.getvalue(), FIXED_TIME)  # no clock in the bytes: same report, same file

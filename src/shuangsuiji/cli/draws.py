@@ -1,5 +1,6 @@
 """`shuangsuiji draws` and `shuangsuiji verify`: seeded, locked, verifiable draws (第九条 to 第十一条)."""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -266,7 +267,7 @@ def dispatch(
     force: Force = False,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji import tables
+    from shuangsuiji import table_writer
     from shuangsuiji.services import draws
 
     with context.reading() as conn:
@@ -276,7 +277,7 @@ def dispatch(
         output.warn(t(f"{draw} 尚未抽取执法人员，名单中的组长和检查小组栏为空；抽取后再下发一次：shuangsuiji draws inspectors {draw}",
                       f"{draw} has no officers yet: the leader and team columns are empty; draw them and dispatch again: "
                       f"shuangsuiji draws inspectors {draw}"))
-    tables.write(out, rows, draws.DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
+    table_writer.write(out, rows, draws.DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
     result = {"draw": draw, "department": dept.upper(), "file": str(out), "rows": len(rows)}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（{len(rows)} 行）", f"Wrote {out} ({len(rows)} rows)"))
 
@@ -337,15 +338,15 @@ def export(
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.domain.audit import canonical_json
-    from shuangsuiji.domain.bundle import sha256_text
+    from shuangsuiji.domain.bundle import bundle_bytes, sha256_text
     from shuangsuiji.services import draws
 
     with context.reading() as conn:
         data = draws.export_bundle(conn, draw)
-    body = json.dumps(data, ensure_ascii=False, indent=1)
+    body = bundle_bytes(data)
     with replacing(out) as partial:
-        partial.write_text(body + "\n", encoding="utf-8")
-    result = {"draw": draw, "file": str(out), "sha256": sha256_text(body + "\n"), "content_sha256": sha256_text(canonical_json(data))}
+        partial.write_bytes(body)
+    result = {"draw": draw, "file": str(out), "sha256": hashlib.sha256(body).hexdigest(), "content_sha256": sha256_text(canonical_json(data))}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（SHA-256 {result['sha256']}）", f"Wrote {out} (SHA-256 {result['sha256']})"))
 
 

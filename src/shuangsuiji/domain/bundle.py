@@ -1,4 +1,4 @@
-"""The offline bundle of a draw, and its verification without any store (design.md §3).
+"""The offline bundle of a draw, and its verification without any store (docs/verifying.md).
 
 A bundle is one JSON document holding everything needed to recompute a draw: the frozen
 population of every stratum, the parameters, the seed and its provenance, the selection
@@ -107,13 +107,31 @@ def _too_deep(brackets: str) -> bool:
     return False
 
 
-def selected_digest(strata: list[dict]) -> str:
+def selection_digest(rows) -> str:
     """What the `draws run` audit entry records as selected_sha256: one line per drawn entity,
-    stratum, position, code and ticket tab-separated, strata by name."""
-    return sha256_text("\n".join(
-        f"{stratum['name']}\t{i}\t{s['id']}\t{s['ticket']}"
+    (stratum, position, code, ticket) tab-separated, strata by name then position, no final
+    newline. The one definition: the draw, `db check` and the offline verifier all call it."""
+    return sha256_text("\n".join(f"{stratum}\t{position}\t{uscc}\t{ticket}" for stratum, position, uscc, ticket in rows))
+
+
+def selected_digest(strata: list[dict]) -> str:
+    """selection_digest of a bundle's strata."""
+    return selection_digest(
+        (stratum["name"], i, s["id"], s["ticket"])
         for stratum in sorted(strata, key=lambda x: x["name"]) for i, s in enumerate(stratum["selected"], start=1)
-    ))
+    )
+
+
+def teams_digest(assignment: dict) -> str:
+    """What the `draws inspectors` audit entry records as teams_sha256: SHA-256 of the canonical
+    JSON of the initial assignment (Assignment.to_dict(), as the bundle's inspectors.assignment)."""
+    return sha256_text(canonical_json(assignment))
+
+
+def bundle_bytes(bundle: dict) -> bytes:
+    """The exact bytes of a bundle file, as `draws export` and the archive write it: JSON,
+    non-ASCII kept, indent 1, one final newline, UTF-8."""
+    return (json.dumps(bundle, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
 def verify(bundle: Any, take_for=None) -> dict:
@@ -294,9 +312,10 @@ def _ordered_takes(parameters: dict, strata: list) -> dict[str, int]:
         raise Mismatch("strata", f"cannot allocate the ordered takes: {exc}") from None
 
 
-def _applicable(definition: dict, entities: list[str]) -> dict[str, list[str]]:
-    """Cooperating departments with items in the task, per entity; {} when all of them have items
-    (as services/draws.py records it; 第十一条: the team is the officers of the executing departments)."""
+def applicable_departments(definition: dict, entities: list[str]) -> dict[str, list[str]]:
+    """Which cooperating departments apply to each entity: those with check items in the task
+    (第十一条: the team is the officers of the executing departments; all entities share the
+    task's items); {} when all of them have items. The draw records it, the verifier recomputes it."""
     item_departments = {item["department"] for item in definition["items"]}
     applicable = [c for c in definition["cooperating"] if c in item_departments]
     return {e: applicable for e in entities} if len(applicable) != len(definition["cooperating"]) else {}
@@ -335,7 +354,7 @@ def _inspectors(bundle: dict, seed: str) -> None:
         raise Mismatch("inspectors.algorithm", f"team algorithm {algorithm!r} is not known to this version of shuangsuiji "
                        f"(it verifies {', '.join(ALGORITHMS)}); use the version that made the bundle")
     entities = entities_in_order(bundle["strata"])
-    expected = _applicable(bundle["task"]["definition"], entities)
+    expected = applicable_departments(bundle["task"]["definition"], entities)
     if inspectors.get("applicable", {}) != expected:
         raise Mismatch("inspectors.applicable", f"the task's check items give {expected}")
     for i, r in enumerate(inspectors["replacements"]):
@@ -421,7 +440,7 @@ def cross_check(bundle: dict, entries: list[dict]) -> int:
         raise Mismatch("draw.locked_at", f"is not the time the `draws run` entry ({run_ts}) locked it")
     teams = one("draws inspectors", required=False)
     if (teams is None) != (bundle["inspectors"] is None) or (
-        teams is not None and teams.get("teams_sha256") != sha256_text(canonical_json(bundle["inspectors"]["assignment"]))
+        teams is not None and teams.get("teams_sha256") != teams_digest(bundle["inspectors"]["assignment"])
     ):
         raise Mismatch("inspectors", "differ from the `draws inspectors` entry (teams_sha256)")
     replaced = [e["payload"] for e in mine.get("draws replace", [])]

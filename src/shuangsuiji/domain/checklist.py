@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shuangsuiji.errors import Problem, UserError
-from shuangsuiji.tabular import control_problem, limit
+from shuangsuiji.table_reader import control_problem, limit
 
 # ---------------------------------------------------------------------------------------
 # YAML documents with line numbers (shared with plan.py)

@@ -16,7 +16,7 @@ from typing import Callable
 from shuangsuiji.domain import uscc as uscc_rules
 
 # ---------------------------------------------------------------- headers
-# Each file may use the English or the Chinese headers; keys are compared via tabular.header_key.
+# Each file may use the English or the Chinese headers; keys are compared via table_reader.header_key.
 ENTITY_HEADERS = {
     "uscc": "uscc", "统一社会信用代码": "uscc", "信用代码": "uscc",
     "name": "name", "名称": "name", "企业名称": "name", "主体名称": "name",
@@ -54,7 +54,7 @@ CONFLICT_REQUIRED = ("cert_no", "uscc")
 DEPARTMENT_HEADERS = {"code": "code", "代码": "code", "部门代码": "code", "name": "name", "名称": "name", "部门名称": "name"}
 
 # ---------------------------------------------------------------- vocabularies
-# 登记状态. Only 存续/在业 entities are drawn (第九条; domain.md "only live entities are drawn").
+# 登记状态. Only 存续/在业 entities are drawn (第九条; docs/file-formats.md, the statuses).
 STATUSES = ("存续", "在业", "吊销", "注销", "撤销", "迁出")
 DRAWABLE_STATUSES = ("存续", "在业")
 _STATUS_ALIASES = {

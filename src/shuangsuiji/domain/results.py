@@ -17,7 +17,7 @@ from shuangsuiji.domain.directory import clean, normalise_uscc, parse_date
 from shuangsuiji.errors import Problem
 
 # ---------------------------------------------------------------- result categories
-# Standard categories as on the real platforms (domain.md "Results"); several may apply at once.
+# Standard categories as on the real platforms (docs/results.md "Result categories"); several may apply at once.
 CATEGORIES: tuple[str, ...] = (
     "未发现问题",
     "发现问题待后续处理",
@@ -107,7 +107,7 @@ MEASURE_ALIASES: dict[str, str] = {
     "移送司法": JUDICIAL, "移送公安机关": JUDICIAL, "涉嫌犯罪移送": JUDICIAL,
 }
 
-# Check methods (domain.md): the same method is written several ways; compared canonically.
+# Check methods (docs/results.md "The template"): the same method is written several ways; compared canonically.
 _METHOD_CANON: dict[str, str] = {"实地核查": "实地检查", "现场检查": "实地检查", "网络检查": "网络监测"}
 
 PUBLISH_YES = ("是", "公示", "y", "yes", "true", "1")
@@ -160,7 +160,7 @@ INPUT: tuple[tuple[str, str], ...] = (
 KEY = ("key", "行键")
 HEADERS: dict[str, str] = dict(PREFILLED + INPUT + (KEY,))
 
-# Import headers (compared via tabular.header_key): the template's, English keys, common variants.
+# Import headers (compared via table_reader.header_key): the template's, English keys, common variants.
 IMPORT_HEADERS: dict[str, str] = {
     **{zh: f for f, zh in HEADERS.items()}, **{f: f for f in HEADERS},
     "信用代码": "uscc", "名称": "name", "市场主体名称": "name", "住所（经营场所）": "address",

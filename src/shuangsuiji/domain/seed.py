@@ -1,4 +1,4 @@
-"""Seeds without seed shopping (design.md §3): where a draw's seed comes from.
+"""Seeds without seed shopping (docs/verifying.md, "The seed"): where a draw's seed comes from.
 
 A seed is either given (e.g. dice digits rolled at a witnessed ceremony), drawn from the OS
 CSPRNG, or — the strongest — built from parts committed to before they exist: a named

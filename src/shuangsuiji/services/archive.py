@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import Connection, text
 
+from shuangsuiji.domain import bundle as bundles
 from shuangsuiji.domain.audit import GENESIS, Entry, canonical_json, entry_hash
 from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.files import claim, iso_time, make_folder, normalise_ooxml, zip_entry
@@ -140,7 +141,8 @@ class Built:
 
 
 def _json_file(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    """The archive's JSON files are written byte for byte as a bundle file is."""
+    return bundles.bundle_bytes(value)
 
 
 class _Writer:
@@ -160,9 +162,9 @@ class _Writer:
         return normalise_ooxml(data, self.when) if suffix in (".xlsx", ".docx") else data
 
     def table(self, suffix: str, rows: Sequence[dict], columns: Sequence[Column], title: str) -> bytes:
-        from shuangsuiji import tables
+        from shuangsuiji import table_writer
 
-        return self.capture(suffix, lambda p: tables.write(p, rows, columns, title=title))
+        return self.capture(suffix, lambda p: table_writer.write(p, rows, columns, title=title))
 
 
 def _yes_no(value: Any) -> Any:
@@ -222,7 +224,7 @@ def build(conn: Connection, draw_id: str) -> Built:
     # The frozen task (第八条) and the draw bundle, exactly as `draws export` writes it.
     files[TASK] = _json_file({k: task[k] for k in ("id", "year", "name", "plan_id", "plan_task", "definition", "sha256",
                                                    "created_at", "operator", "audit_seq") if k in task})
-    files[BUNDLE] = _json_file(draws.export_bundle(conn, draw_id))
+    files[BUNDLE] = bundles.bundle_bytes(draws.export_bundle(conn, draw_id))
 
     with tempfile.TemporaryDirectory(prefix="shuangsuiji-archive-") as scratch:
         writer = _Writer(Path(scratch), when)
@@ -507,7 +509,7 @@ _DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueEr
 
 
 def _too_large(zf: zipfile.ZipFile, name: str | zipfile.ZipInfo, variable: str, default_mb: int, report: Report) -> bool:
-    from shuangsuiji.tabular import limit
+    from shuangsuiji.table_reader import limit
 
     info = name if isinstance(name, zipfile.ZipInfo) else zf.getinfo(name)
     cap = limit(variable, default_mb)

@@ -26,9 +26,9 @@ from shuangsuiji.domain.checklist import (
 )
 from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.files import replacing
-from shuangsuiji import tables
+from shuangsuiji import table_writer
 from shuangsuiji.services import audit
-from shuangsuiji.tabular import MAX_YAML_MB, decode, read_limited
+from shuangsuiji.table_reader import MAX_YAML_MB, decode, read_limited
 
 FORMATS = ("xlsx", "csv", "json")
 
@@ -73,13 +73,13 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
     book.remove(book.active)
     for title, headers, rows in sheets:
         ws = book.create_sheet(title[:31])
-        ws.append(tables.xlsx_row(headers))
+        ws.append(table_writer.xlsx_row(headers))
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         widths = [_width(h) for h in headers]
         for row in rows:
-            row = tables.xlsx_row("" if v is None else v for v in row)
+            row = table_writer.xlsx_row("" if v is None else v for v in row)
             ws.append(row)
             for i, value in enumerate(row):
                 widths[i] = max(widths[i], _width(str(value)))
@@ -89,7 +89,7 @@ def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[S
             for cell in row:
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
         ws.freeze_panes = "A2"
-    tables.save_book(book, path)
+    table_writer.save_book(book, path)
 
 
 def _column_letter(n: int) -> str:
@@ -309,7 +309,7 @@ def export(conn: Connection, version: str | None, fmt: str, out: Path | None) ->
         import io
 
         buf = io.StringIO()
-        writer = tables.CsvWriter(buf, lineterminator="\n")
+        writer = table_writer.CsvWriter(buf, lineterminator="\n")
         writer.writerow(headers)
         writer.writerows([r[k] for k in keys] for r in rows)
         document = buf.getvalue()

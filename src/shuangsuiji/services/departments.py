@@ -12,7 +12,7 @@ from shuangsuiji.domain.directory import DEPARTMENT_HEADERS, department_code_inv
 from shuangsuiji.errors import Problem, Problems, UserError
 from shuangsuiji.services import audit
 from shuangsuiji.domain.checklist import read_yaml
-from shuangsuiji.tabular import MAX_YAML_MB, control_problem, iter_records, map_columns, read_limited, read_table
+from shuangsuiji.table_reader import MAX_YAML_MB, control_problem, iter_records, map_columns, read_limited, read_table
 
 
 def read_departments(path: Path) -> tuple[list[tuple[str, str]], str]:

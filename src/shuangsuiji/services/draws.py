@@ -3,7 +3,7 @@
 The order of operations is what makes a draw fair: the population and parameters are frozen
 and hashed first; only then is the seed obtained; the draw is computed and locked in the same
 transaction that records it. Nothing here shows which entities a seed would draw without
-recording and locking that draw (design.md: no seed shopping).
+recording and locking that draw (docs/verifying.md: no seed shopping).
 """
 
 from __future__ import annotations
@@ -366,7 +366,7 @@ def run(
             text("UPDATE draw SET state = 'locked', seed = :seed, seed_provenance = :prov, locked_at = :t WHERE id = :d"),
             {"seed": value, "prov": canonical_json(provenance), "t": locked_at, "d": draw_id},
         )
-        selected_sha256 = bundles.sha256_text("\n".join(f"{r[1]}\t{r[2]}\t{r[3]}\t{r[4]}" for r in rows))
+        selected_sha256 = bundles.selection_digest(r[1:] for r in rows)
         entry = audit.append(conn, operator, "draws run", {
             "draw": draw_id, "task": task_id, "seed": value, "seed_provenance": provenance,
             "population_sha256": bundles.combined_digest({s["name"]: s["population_sha256"] for s in parameters["strata"]}),
@@ -518,14 +518,9 @@ def _locked(conn: Connection, draw_id: str) -> dict:
 
 
 def _rules(definition: dict, entities: list[str]) -> tuple[dict, dict]:
-    """Which cooperating departments apply to each entity, and how many officers each sends.
-
-    A cooperating department applies when the task has items it performs (第十一条: the team is
-    the officers of the executing departments); all entities share the task's items.
-    """
-    item_departments = {item["department"] for item in definition["items"]}
-    applicable = [c for c in definition["cooperating"] if c in item_departments]
-    per_entity = {e: applicable for e in entities} if len(applicable) != len(definition["cooperating"]) else {}
+    """Which cooperating departments apply to each entity (bundle.applicable_departments), and
+    how many officers each sends."""
+    per_entity = bundles.applicable_departments(definition, entities)
     return per_entity, (definition.get("inspectors") or {}).get("per_department") or {}
 
 
@@ -611,7 +606,7 @@ def assign_inspectors(conn: Connection, draw_id: str, operator: str) -> dict:
         "draw": draw_id, "teams": len(assignment.teams), "officers": len(loads),
         "pools": {d: len(p) for d, p in pools.items()}, "conflicts": len(conflicts),
         "algorithm": team_draw.algorithm,
-        "teams_sha256": bundles.sha256_text(canonical_json(assignment.to_dict())),
+        "teams_sha256": bundles.teams_digest(assignment.to_dict()),
     })
     return {
         "draw": draw_id, "teams": assignment.to_dict()["teams"], "loads": dict(sorted(loads.items())),

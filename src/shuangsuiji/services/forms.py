@@ -26,7 +26,7 @@ from shuangsuiji.domain.directory import normalise_uscc
 from shuangsuiji.errors import UserError
 from shuangsuiji.files import claim, replacing
 from shuangsuiji.services import draws, tasks
-from shuangsuiji.tables import xml_text
+from shuangsuiji.table_writer import xml_text
 
 if TYPE_CHECKING:  # python-docx is imported only when a form is rendered (fast --help)
     from docx.document import Document

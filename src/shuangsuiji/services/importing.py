@@ -11,9 +11,9 @@ from typing import Callable, Iterable, Iterator
 
 from shuangsuiji.domain.directory import Invalid
 from shuangsuiji.errors import ExitCode, Problem, UserError
-from shuangsuiji import tables
+from shuangsuiji import table_writer
 from shuangsuiji.files import replacing
-from shuangsuiji.tabular import Columns, Rows, Table, row_fields
+from shuangsuiji.table_reader import Columns, Rows, Table, row_fields
 
 Progress = Callable[[int, int], None]
 
@@ -144,7 +144,7 @@ def refuse_or_skip(parsed: Parsed, table: Table, skip_invalid: bool) -> None:
 def write_rejects(path: Path, table: Table, rejected: Iterable[tuple[Problem, list[str]]]) -> None:
     """The rejected rows as they were, with their row number and the reason, for fixing in Excel."""
     with replacing(path) as partial, open(partial, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = tables.CsvWriter(fh)
+        writer = table_writer.CsvWriter(fh)
         writer.writerow(["row", "field", "error", *table.headers])
         for problem, raw in rejected:
             writer.writerow([problem.row, problem.field, problem.en, *raw])

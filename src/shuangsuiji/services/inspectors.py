@@ -24,7 +24,7 @@ from shuangsuiji.domain.directory import (
 from shuangsuiji.errors import UserError
 from shuangsuiji.services import audit, departments, importing, upsert
 from shuangsuiji.services.upsert import Directory, merge
-from shuangsuiji.tabular import map_columns, read_table
+from shuangsuiji.table_reader import map_columns, read_table
 
 INSPECTORS = Directory(
     table="inspector",

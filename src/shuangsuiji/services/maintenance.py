@@ -606,7 +606,7 @@ def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report, dr
         selection = conn.execute(text(
             "SELECT stratum, position, uscc, ticket FROM draw_selection WHERE draw_id = :d ORDER BY stratum, position"
         ), {"d": draw_id}).all()
-        selected = bundles.sha256_text("\n".join(f"{s}\t{p}\t{u}\t{t}" for s, p, u, t in selection))
+        selected = bundles.selection_digest(selection)
         for key, stored in (("seed", row.seed), ("population_sha256", row.population_sha256),
                             ("parameters_sha256", row.parameters_sha256), ("selected_sha256", selected)):
             if run.get(key) != stored:
@@ -617,7 +617,7 @@ def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report, dr
     teams_logged = by_command.get("draws inspectors", [])
     teams = draws.initial_teams(conn, draw_id)
     if teams is not None or teams_logged:
-        digest = bundles.sha256_text(canonical_json(teams.to_dict())) if teams is not None else None
+        digest = bundles.teams_digest(teams.to_dict()) if teams is not None else None
         if [p.get("teams_sha256") for p in teams_logged] != [digest]:
             add("draw_team", "the teams differ from what its `draws inspectors` audit entry recorded",
                 "检查小组与 draws inspectors 审计条目记录的不符")

@@ -11,7 +11,7 @@ from shuangsuiji.domain.directory import ENTITY_FIELDS, ENTITY_HEADERS, ENTITY_R
 from shuangsuiji.errors import UserError
 from shuangsuiji.services import importing
 from shuangsuiji.services.upsert import Directory, Load
-from shuangsuiji.tabular import map_columns, open_table
+from shuangsuiji.table_reader import map_columns, open_table
 
 ENTITIES = Directory(
     table="entity",

@@ -32,8 +32,8 @@ from shuangsuiji.services.checklists import (
     sha256_text,
     write_xlsx,
 )
-from shuangsuiji.tabular import decode
-from shuangsuiji.tables import markdown_text
+from shuangsuiji.table_reader import decode
+from shuangsuiji.table_writer import markdown_text
 
 FILTERS = ("entity_type", "industry", "region", "status", "risk_class")
 ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入",

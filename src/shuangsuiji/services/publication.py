@@ -1,7 +1,7 @@
 """Publication 公示 (第十五条 "谁检查、谁录入、谁公开"): one department's publishable results.
 
 Each department publishes only the results of its own check items, in the fields of the
-national enterprise credit publicity system (国家企业信用信息公示系统, domain.md). Left out, and
+national enterprise credit publicity system (国家企业信用信息公示系统; docs/results.md "Publication"). Left out, and
 counted in the summary: results marked not for publication (by reason), and entities whose
 results for the department are not all recorded (第十二条: one inspection covers every item,
 so half an inspection is not published). Each export is recorded in ``publication`` and the
@@ -127,7 +127,7 @@ def nothing_to_publish(prepared: dict) -> UserError:
 def write_file(path: Path, fmt: str, prepared: dict) -> None:
     """The publication file (xlsx, csv or json) of a ``prepare`` result: `publish` and the archive
     write it with this one function, so an archived copy is the published file."""
-    from shuangsuiji import tables
+    from shuangsuiji import table_writer
 
     try:
         if fmt == "json":
@@ -137,6 +137,6 @@ def write_file(path: Path, fmt: str, prepared: dict) -> None:
             }
             path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         else:
-            tables.write(path, prepared["rows"], FIELDS, title=f"{prepared['department']} 抽查结果公示")
+            table_writer.write(path, prepared["rows"], FIELDS, title=f"{prepared['department']} 抽查结果公示")
     except OSError as exc:
         raise UserError(f"无法写入 {path}：{exc.strerror}", f"Cannot write {path}: {exc.strerror}") from None

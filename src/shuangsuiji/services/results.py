@@ -20,9 +20,9 @@ from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.bundle import sha256_text
 from shuangsuiji.domain.results import ResultRecord, RowCheck, Scope
 from shuangsuiji.errors import Problem, UserError
-from shuangsuiji import tables
+from shuangsuiji import table_writer
 from shuangsuiji.services import audit, draws, followups, tasks
-from shuangsuiji.tabular import EmptyTable, Table, check_zip, header_key, map_columns, read_limited, read_table, row_fields
+from shuangsuiji.table_reader import EmptyTable, Table, check_zip, header_key, map_columns, read_limited, read_table, row_fields
 
 # ---------------------------------------------------------------- what a draw's results are checked against
 
@@ -134,7 +134,7 @@ def write_template(data: dict, path: Path) -> None:
 
     book = Workbook()
     ws = book.active
-    ws.title = tables.sheet_title(data["department"])
+    ws.title = table_writer.sheet_title(data["department"])
     lists = book.create_sheet("选项")
     lists.sheet_state = "hidden"
     columns = list(rules.PREFILLED + rules.INPUT + (rules.KEY,))
@@ -143,13 +143,13 @@ def write_template(data: dict, path: Path) -> None:
     n = len(data["rows"])
     last = n + 1
 
-    ws.append(tables.xlsx_row(zh for _, zh in columns))
+    ws.append(table_writer.xlsx_row(zh for _, zh in columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     grey = PatternFill("solid", fgColor="D9D9D9")
     for row in data["rows"]:
-        ws.append(tables.xlsx_row([row.get(name, "") for name, _ in rules.PREFILLED] + [None] * len(rules.INPUT) + [row["key"]]))
+        ws.append(table_writer.xlsx_row([row.get(name, "") for name, _ in rules.PREFILLED] + [None] * len(rules.INPUT) + [row["key"]]))
     for r in range(1, last + 1):
         for name, _ in rules.PREFILLED:
             ws.cell(r, col[name]).fill = grey
@@ -162,7 +162,7 @@ def write_template(data: dict, path: Path) -> None:
     lists.append(["检查结果分类"] + [item["id"] for item in data["items"]])
     methods = [list(item.get("methods") or []) for item in data["items"]]
     for i in range(max([len(rules.CATEGORIES)] + [len(m) for m in methods])):
-        lists.append(tables.xlsx_row([rules.CATEGORIES[i] if i < len(rules.CATEGORIES) else None] + [m[i] if i < len(m) else None for m in methods]))
+        lists.append(table_writer.xlsx_row([rules.CATEGORIES[i] if i < len(rules.CATEGORIES) else None] + [m[i] if i < len(m) else None for m in methods]))
     sheet = quote_sheetname(lists.title)
 
     def validation(formula: str, *, warn: bool = False, prompt: str | None = None) -> DataValidation:
@@ -208,8 +208,8 @@ def write_template(data: dict, path: Path) -> None:
     ws.column_dimensions[letter["key"]].hidden = True
     ws.freeze_panes = ws.cell(2, col["result"])
     lists.column_dimensions["A"].width = 36
-    book.properties.title = tables.xml_text(f"{data['draw']} {data['department']} 检查结果")
-    tables.save_book(book, path)
+    book.properties.title = table_writer.xml_text(f"{data['draw']} {data['department']} 检查结果")
+    table_writer.save_book(book, path)
 
 
 def _excel_date(iso: str) -> str:

@@ -32,7 +32,7 @@ from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.services import audit, importing
 from shuangsuiji.services.checklists import as_problems, department_names, get_checklist, read_text, sha256_text
 from shuangsuiji.services.plans import normalise_scope, plan_from_content
-from shuangsuiji.tabular import map_columns, read_table
+from shuangsuiji.table_reader import map_columns, read_table
 
 TASK_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,63}$")
 EXCLUSIONS = ("removed", "not_live", "unclassified", "no_ratio", "recent_same_item")

@@ -1,0 +1,67 @@
+"""Fixed vectors for every hash of record (issue 14), as tests/test_audit.py pins the audit chain.
+
+Each digest is defined once in domain/ (or, for results, services/results.results_digest) and
+the expected hex below was computed once from that definition: a change to what is hashed, or
+how, fails here before it silently breaks every digest already recorded in an audit log.
+"""
+
+import hashlib
+import json
+
+from shuangsuiji.domain import bundle as bundles
+from shuangsuiji.services.results import DIGEST_FIELDS, results_digest
+
+A1, A2, B1 = "91440101MA5XXXXX1Q", "91440101MA5XXXXX2R", "91440101MA5XXXXX3T"
+ROWS = [("A类", 1, A1, "0f" * 32), ("A类", 2, A2, "1e" * 32), ("B类", 1, B1, "2d" * 32)]
+
+
+def test_selection_digest_vector():
+    """selected_sha256 of `draws run`: one tab-separated line per drawn entity, no final newline."""
+    expected = "0d966c39b7b54541b3582576fba8d16522c4fa9a005378561f17a8ddd5e09391"
+    assert bundles.selection_digest(ROWS) == expected
+    text = "\n".join("\t".join(str(v) for v in r) for r in ROWS)
+    assert hashlib.sha256(text.encode("utf-8")).hexdigest() == expected
+    # The bundle's strata (in any order) hash to the same digest: strata by name, in ticket order.
+    strata = [{"name": "B类", "selected": [{"id": B1, "ticket": "2d" * 32}]},
+              {"name": "A类", "selected": [{"id": A1, "ticket": "0f" * 32}, {"id": A2, "ticket": "1e" * 32}]}]
+    assert bundles.selected_digest(strata) == expected
+
+
+def test_teams_digest_vector():
+    """teams_sha256 of `draws inspectors`: SHA-256 of the canonical JSON of the initial assignment."""
+    assignment = {"teams": [{"entity": A1, "members": [{"officer": "粤A001", "department": "市场监管局"},
+                                                      {"officer": "粤B002", "department": "税务局"}]}]}
+    assert bundles.teams_digest(assignment) == "878b4ed1c7c0c0a5b83df3bac7eb44b7c9279f55403ceafd833ee13642e0985b"
+
+
+def test_bundle_bytes_vector():
+    """A bundle file's exact bytes (draws export and the archive): indent 1, UTF-8 kept, final newline."""
+    body = bundles.bundle_bytes({"format_version": 2, "task": {"name": "双随机 抽查"}, "n": [1, 2]})
+    assert body == ('{\n "format_version": 2,\n "task": {\n  "name": "双随机 抽查"\n },\n "n": [\n  1,\n  2\n ]\n}\n').encode("utf-8")
+    assert hashlib.sha256(body).hexdigest() == "dd20f98b89d30915595ccf5d7d57a7440150c1c5765a2f8bbf0b9cceb023e222"
+
+
+def test_applicable_departments_vector():
+    """第十一条: a cooperating department without check items in the task sends no officer."""
+    definition = {"cooperating": ["税务局", "卫健委"], "items": [{"department": "市场监管局"}, {"department": "税务局"}]}
+    assert bundles.applicable_departments(definition, [A1, A2]) == {A1: ["税务局"], A2: ["税务局"]}
+    everyone = {"cooperating": ["税务局"], "items": [{"department": "税务局"}]}
+    assert bundles.applicable_departments(everyone, [A1]) == {}
+
+
+RESULT = {"uscc": A1, "item_id": "I1", "department": "市场监管局", "problem": 0, "categories": '["未发现问题"]',
+          "methods": '["实地核查"]', "inspected_on": "2026-07-05", "signature": "张三", "signature_reason": None,
+          "witness": None, "followup": None, "publish": 1, "no_publish_reason": None, "note": "", "split_reason": None}
+
+
+def test_results_digest_vector():
+    """results_sha256: the hashed fields are pinned by name and by value (inspected_on included)."""
+    assert DIGEST_FIELDS == ("uscc", "item_id", "department", "problem", "categories", "methods", "inspected_on",
+                             "signature", "signature_reason", "witness", "followup", "publish", "no_publish_reason", "note")
+    assert results_digest([RESULT]) == "3d4995bdd5394b76195f50075b9d362de40c762b0231258a8d0decdb79e5413f"
+    assert results_digest([{**RESULT, "inspected_on": "2026-07-06"}]) == "0d45ed491c6d3cfaa2ec585e6b1347cd15cab880a7a58b0a1b8c14c9242ec4a2"
+    # A split reason (migration 7) is appended only when given, so older digests still match.
+    assert results_digest([{**RESULT, "split_reason": "两次到场"}]) == "c2b30cad65db11e9dc23fdf91570e5038545d09d574c7cd1c6e37effc4b5aa13"
+    values = [RESULT[f] for f in DIGEST_FIELDS]
+    canonical = json.dumps([values], ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    assert results_digest([RESULT]) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
