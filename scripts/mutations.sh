@@ -252,3 +252,10 @@ mutate seed-commitment-unchecked src/shuangsuiji/domain/bundle.py \
 mutate contribution-secret-unchecked src/shuangsuiji/domain/bundle.py \
   '        if commit_hash(c["secret"]) != c["commit"]:' '        if False:' \
   tests/test_verification.py -k forger_edits
+# Province scale (issue 17): cron progress lines and the small-population draw path
+mutate progress-not-quieted src/shuangsuiji/cli/directory.py \
+  '    if quiet:' '    if False:' \
+  tests/test_objects.py -k progress
+mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
+  '        if len(set(ids)) == len(ids):' '        if True:' \
+  tests/test_draw_core.py
