@@ -388,6 +388,17 @@ def test_a_bundle_nested_100000_deep_is_refused_named(store, tmp_path):
     assert parse(json.dumps({"a": "[" * 1000})) == {"a": "[" * 1000}
 
 
+def test_bundle_log_commitment_and_secret_files_are_read_under_the_size_limit(tmp_path):
+    # Every file verify and the secret commands read is size-capped (SHUANGSUIJI_MAX_FILE_MB), named, exit 1.
+    big = tmp_path / "big.json"
+    big.write_text("[" + " " * (2 << 20) + "]", encoding="utf-8")
+    capped = {"SHUANGSUIJI_MAX_FILE_MB": "1"}
+    for args in (("verify", big), ("verify", big, "--commitment", big), ("draws", "secret-hash", "--secret-file", big)):
+        result = run_process(*args, env=capped)
+        assert result.code == 1 and "SHUANGSUIJI_MAX_FILE_MB" in result.err and "internal error" not in result.err, args
+    assert run_process("verify", tmp_path, env=capped).code == 1  # a folder: named, not a crash
+
+
 def test_an_archived_bundle_nested_too_deep_is_named(store, tmp_path):
     draw = make_joint_draw(store, tmp_path)
     out = tmp_path / "a.zip"

@@ -114,9 +114,11 @@ def _secret(secret: str | None, secret_file: Path | None, *, prompt: bool) -> st
     if secret is not None:
         value = secret
     elif secret_file is not None:
+        from shuangsuiji.table_reader import read_limited
+
         try:
-            value = secret_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            value = read_limited(secret_file).decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise UserError(f"无法读取 {secret_file}：{exc}", f"Cannot read {secret_file}: {exc}") from None
         value = _one_newline_off(value)
     elif not prompt:
@@ -395,10 +397,10 @@ def verify_bundle(
 
 def _read_json(path: Path, bundles):
     """A JSON file, nesting bounded (bundles.parse); unreadable or invalid is a named refusal."""
-    try:
-        return bundles.parse(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"无法读取 {path}：{exc.strerror}", f"Cannot read {path}: {exc.strerror}") from None
+    from shuangsuiji.table_reader import read_limited
+
+    try:  # read_limited: size-capped (SHUANGSUIJI_MAX_FILE_MB), unreadable is a named error
+        return bundles.parse(read_limited(path).decode("utf-8"))
     except bundles.Mismatch as exc:
         raise bundles.Mismatch(exc.field if exc.field != "bundle" else str(path), exc.message) from None
     except (ValueError, UnicodeDecodeError) as exc:
