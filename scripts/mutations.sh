@@ -88,10 +88,10 @@ mutate help-wrapped-by-characters src/shuangsuiji/cli/output.py \
 mutate stale-cli-reference-accepted src/shuangsuiji/cli/reference.py \
   '        if new != current:' '        if False:' \
   tests/test_cli_reference.py
-mutate replace-ignores-officers-who-left src/shuangsuiji/services/draws.py \
+mutate replace-ignores-officers-who-left src/shuangsuiji/services/teams.py \
   'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(), frozenset(conflicts))' \
   tests/test_team_changes.py -k replacement
-mutate replace-ignores-conflicts-declared-since src/shuangsuiji/services/draws.py \
+mutate replace-ignores-conflicts-declared-since src/shuangsuiji/services/teams.py \
   'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(unavailable), frozenset())' \
   tests/test_team_changes.py -k replacement
 mutate teams-tied-to-leaders src/shuangsuiji/domain/teams.py \
@@ -109,7 +109,7 @@ mutate refusal-without-witness-counted-complete src/shuangsuiji/domain/results.p
 mutate holidays-ignored src/shuangsuiji/domain/deadlines.py \
   '        left -= working' '        left -= day.weekday() < 5' \
   tests/test_results_rules.py -k working
-mutate invalid-team-not-flagged src/shuangsuiji/services/draws.py \
+mutate invalid-team-not-flagged src/shuangsuiji/services/teams.py \
   '            if m.officer in unavailable:' '            if False:' \
   tests/test_team_changes.py -k flagged
 mutate old-bundles-read-as-teams2 src/shuangsuiji/domain/bundle.py \
@@ -134,7 +134,7 @@ mutate history-not-reconciled src/shuangsuiji/services/maintenance.py \
 mutate officer-edit-unseen src/shuangsuiji/services/maintenance.py \
   '        if updated_at > at or (cert in eligible) == (cert in pooled):' '        if True:' \
   tests/test_verification.py -k officer_hidden
-mutate swapped-row-keyerror src/shuangsuiji/services/draws.py \
+mutate swapped-row-keyerror src/shuangsuiji/services/teams.py \
   '        if uscc not in order:  # a row edited' '        if False:  # a row edited' \
   tests/test_verification.py -k swapped
 mutate earlier-attempts-unchecked src/shuangsuiji/domain/bundle.py \
@@ -235,7 +235,7 @@ mutate closed-stdout-fails src/shuangsuiji/cli/main.py \
   '        if exc.code == 1 and _stdout_was_closed(stdout_was):' '        if False:' \
   tests/test_hostile.py -k closed_stdout
 # Issue 14: survivors of the whole suite before it, each now failing a test.
-mutate conflicts-dropped-before-teams src/shuangsuiji/services/draws.py \
+mutate conflicts-dropped-before-teams src/shuangsuiji/services/teams.py \
   '    team_draw, entities = _team_draw(conn, draw, pools, conflicts)' '    team_draw, entities = _team_draw(conn, draw, pools, frozenset())' \
   tests/test_draws.py -k stored_conflict
 mutate trigger-removed-from-migration src/shuangsuiji/store/migrations.py \
@@ -244,7 +244,7 @@ mutate trigger-removed-from-migration src/shuangsuiji/store/migrations.py \
 mutate results-digest-without-inspected-on src/shuangsuiji/services/results.py \
   'if f != "split_reason"))' 'if f not in ("split_reason", "inspected_on")))' \
   tests/test_hash_vectors.py -k results
-mutate certificate-must-outlast-the-window src/shuangsuiji/services/draws.py \
+mutate certificate-must-outlast-the-window src/shuangsuiji/services/teams.py \
   'AND cert_expires_on >= :end' 'AND cert_expires_on > :end' \
   tests/test_draws.py -k last_day
 mutate seed-commitment-unchecked src/shuangsuiji/domain/bundle.py \
