@@ -55,7 +55,7 @@ mutate typed-publication-date-trusted src/shuangsuiji/services/plans.py \
   '    published_on = date.fromisoformat(published_at[:10])' \
   '    published_on = plan.published_on or date.fromisoformat(published_at[:10])' \
   tests/test_plans_cli.py -k claim
-mutate default-class-ignored src/shuangsuiji/services/tasks.py \
+mutate default-class-ignored src/shuangsuiji/services/population.py \
   '"default": default})' '"default": None})' \
   tests/test_risk_classes.py -k default_class
 mutate ordered-rounding-not-repaired src/shuangsuiji/domain/draw.py \
@@ -64,7 +64,7 @@ mutate ordered-rounding-not-repaired src/shuangsuiji/domain/draw.py \
 mutate risk-scheme-not-verified src/shuangsuiji/domain/bundle.py \
   '    if parameters.get("risk_scheme") != definition.get("risk_scheme"):' '    if False:' \
   tests/test_risk_classes.py -k default_class
-mutate recent-window-stops-at-the-year src/shuangsuiji/services/tasks.py \
+mutate recent-window-stops-at-the-year src/shuangsuiji/services/population.py \
   'text("SELECT id, definition FROM task WHERE id != :id ORDER BY id"), {"id": task["id"]}' \
   'text("SELECT id, definition FROM task WHERE year = :y AND id != :id ORDER BY id"), {"y": d["year"], "id": task["id"]}' \
   tests/test_tasks.py -k crosses

@@ -18,9 +18,11 @@ from shuangsuiji.domain import bundle as bundles
 from shuangsuiji.domain import seed as seeds
 from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.draw import sample
+from shuangsuiji.domain.task import stratum_ratios
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
+from shuangsuiji.services.population import population
 
 
 @dataclass
@@ -36,10 +38,10 @@ class Frozen:
 def freeze(conn: Connection, task: dict) -> Frozen:
     """Compute the task's population now (第九条) and the parameters that decide the draw."""
     definition = task["definition"]
-    pop = tasks.population(conn, task)
+    pop = population(conn, task)
     rounding = definition["rounding"]
     rows, digests = [], {}
-    ratios = tasks.stratum_ratios(definition)  # with `unclassified` when the task's scheme draws it (第四条)
+    ratios = stratum_ratios(definition)  # with `unclassified` when the task's scheme draws it (第四条)
     for name in sorted(pop.strata):
         ids = pop.strata[name]
         digests[name] = bundles.population_digest(ids)

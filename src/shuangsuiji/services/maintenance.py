@@ -690,7 +690,8 @@ def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_
     """Every entity unchanged since the draw is in its frozen population exactly when it was drawable then."""
     from datetime import datetime, timezone
 
-    from shuangsuiji.services import tasks
+    from shuangsuiji.domain.directory import DRAWABLE_STATUSES
+    from shuangsuiji.services import population, tasks
 
     task = tasks.get_task(conn, task_id)
     definition = task["definition"]
@@ -700,20 +701,20 @@ def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_
         text("SELECT stratum, ids FROM draw_stratum WHERE draw_id = :d"), {"d": draw_id}
     ) for uscc in (ids.split("\n") if ids else [])}
     at = datetime.strptime(locked_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    recent, _ = tasks.recently_drawn(conn, task, at)
-    where, params = tasks.directory_where(definition["scope"]["directory"])
+    recent, _ = population.recently_drawn(conn, task, at)
+    where, params = population.directory_where(definition["scope"]["directory"])
     ratios = definition["ratios"]
     key = canonical_json([where, params])
     if key not in scopes:
-        scopes[key] = tasks._fetch(conn, "SELECT uscc, risk_class, in_directory, status, updated_at FROM entity"
-                                   + (f" WHERE {' AND '.join(where)}" if where else ""), params)
+        scopes[key] = population._fetch(conn, "SELECT uscc, risk_class, in_directory, status, updated_at FROM entity"
+                                        + (f" WHERE {' AND '.join(where)}" if where else ""), params)
     rows = scopes[key]
     seen = set()
     for uscc, risk, in_directory, status, updated_at in rows:
         seen.add(uscc)
         if updated_at > locked_at:
             continue  # changed by an import since the draw: its state then is not this row's
-        drawable = (bool(in_directory) and status in tasks.DRAWABLE_STATUSES and risk in ratios and uscc not in recent)
+        drawable = (bool(in_directory) and status in DRAWABLE_STATUSES and risk in ratios and uscc not in recent)
         if drawable and frozen.get(uscc) != risk:
             report.add("directories", "entity", uscc,
                        f"draw {draw_id}: drawable in class {risk} when it was drawn (unchanged since, by its history), "

@@ -328,7 +328,7 @@ def plan_report(conn: Connection, year: int, today: date | None = None) -> dict:
     department's joint tasks ≥ 10 % of the tasks it leads) and the progress of its tasks."""
     from shuangsuiji.domain.plan import joint_shares, publication_deadline
     from shuangsuiji.services import plans
-    from shuangsuiji.services.tasks import plan_task_of
+    from shuangsuiji.domain.task import plan_task_of
 
     today = today or date.today()
     row = _plan_row(conn, year)
