@@ -35,8 +35,8 @@ mutate results-not-checked src/shuangsuiji/services/maintenance.py \
   '    report.run("results", lambda: _results(conn, report), not_current)' '' \
   tests/test_tamper.py -k result
 mutate tickets-trusted src/shuangsuiji/domain/bundle.py \
-  '            recomputed = sample(ids, seed, stratum["take"])' \
-  '            recomputed = [type("S", (), x)() for x in stratum["selected"]]' \
+  '            difference = verify_sample(ids, seed, stratum["take"], stratum["selected"], label=f"{where}.selected")' \
+  '            difference = None' \
   tests/test_fuzz.py tests/test_tamper.py -k "bundle or selection"
 mutate log-update-allowed src/shuangsuiji/store/migrations.py \
   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" "BEGIN SELECT 1; END" \
@@ -260,3 +260,8 @@ mutate progress-not-quieted src/shuangsuiji/cli/directory.py \
 mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
   '        if len(set(ids)) == len(ids):' '        if True:' \
   tests/test_draw_core.py
+# Issue 14: `draws run` draws with sample_strata, so the strata vectors test what runs
+mutate strata-drawn-short src/shuangsuiji/domain/draw.py \
+  '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], sizes[name])' \
+  '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], max(sizes[name] - 1, 0))' \
+  tests/test_draws.py -k locks_and_shows_tickets
