@@ -152,7 +152,7 @@ mutate inspectors-null-accepted src/shuangsuiji/domain/bundle.py \
 mutate log-run-entry-ignored src/shuangsuiji/domain/bundle.py \
   '        if run.get(key) != value:' '        if False:' \
   tests/test_verification.py -k "covers or resealed"
-mutate archive-not-cross-checked src/shuangsuiji/services/archive.py \
+mutate archive-not-cross-checked src/shuangsuiji/services/archive_verify.py \
   '        if report.bundle_ok and entries:' '        if False:' \
   tests/test_verification.py -k resealed
 mutate commitment-unchecked src/shuangsuiji/domain/bundle.py \
@@ -225,7 +225,7 @@ mutate control-characters-accepted src/shuangsuiji/table_reader.py \
 mutate csv-split-at-separators src/shuangsuiji/table_reader.py \
   '        lines = _LINE.findall(carry + pieces.popleft())' '        lines = (carry + pieces.popleft()).splitlines(keepends=True)' \
   tests/test_hostile.py -k line_separators
-mutate archive-member-unbounded src/shuangsuiji/services/archive.py \
+mutate archive-member-unbounded src/shuangsuiji/services/archive_verify.py \
   '    if info.file_size <= cap << 20:' '    if True:' \
   tests/test_hostile.py -k archive_verify
 mutate audit-filter-wildcards src/shuangsuiji/services/audit.py \
