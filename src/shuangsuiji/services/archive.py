@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
 import tempfile
 import zipfile
@@ -38,7 +37,7 @@ from sqlalchemy import Connection, text
 from shuangsuiji.domain import bundle as bundles
 from shuangsuiji.domain.audit import GENESIS, Entry, canonical_json
 from shuangsuiji.errors import ExitCode, UserError
-from shuangsuiji.files import claim, iso_time, make_folder, normalise_ooxml, zip_entry
+from shuangsuiji.files import claim, durable, iso_time, normalise_ooxml, replacing, zip_entry
 
 FORMAT = "shuangsuiji-archive"
 FORMAT_VERSION = 1
@@ -331,43 +330,38 @@ def create(reading: Callable, writing: Callable, draw_id: str, out: Path, *, for
 
     Rendering a large draw's forms takes a while, so the write lock is not held for it; the write
     transaction only checks that the audit head is still the one the manifest names (else the
-    store changed meanwhile and the archive is built again), writes the zip beside the target,
-    appends the ``archive`` entry and commits; the zip is then renamed into place. So the target
-    never holds a half-written archive, nor one whose entry was not committed.
+    store changed meanwhile and the archive is built again), writes the zip beside the target and
+    flushes it, appends the ``archive`` entry and commits; the zip is then renamed into place
+    (files.replacing, the path of every output file). So the target never holds a half-written
+    archive, nor one whose entry was not committed.
     """
-    refuse_existing(out, force)
-    partial = out.with_name(f".{out.name}.partial")
+    claim(out, force)  # refused before the long build
     for _ in range(ATTEMPTS):
         with reading() as conn:
             built = build(conn, draw_id)
         if dry_run:
             return built, {}
         blob = zip_bytes(built.files, built.when)
-        make_folder(out)  # missing folders are created, as for every output
         try:
-            with writing() as conn:
+            with replacing(out, force) as partial, writing() as conn:
                 if _head(conn) != (built.manifest["audit_head"]["seq"], built.manifest["audit_head"]["hash"]):
-                    continue  # something was committed after the build: build again
-                refuse_existing(out, force)
-                partial.unlink(missing_ok=True)  # a killed run's leftover (we hold the write lock)
-                _write_synced(partial, blob)
-                zip_sha = sha256(blob)
-                entry = record(conn, built, file=str(out), zip_sha256=zip_sha, size=len(blob), operator=operator)
-            try:
-                os.replace(partial, out)
-            except OSError as exc:
-                raise UserError(
-                    f"无法把归档移到 {out}：{exc.strerror or exc}（审计日志第 {entry.seq} 条已记录此归档；请重新运行）",
-                    f"Cannot move the archive to {out}: {exc.strerror or exc} (audit entry {entry.seq} records it; run again)",
-                ) from None
-        finally:
-            partial.unlink(missing_ok=True)
-        return built, {"sha256": zip_sha, "bytes": len(blob), "audit_seq": entry.seq}
+                    raise _Moved  # something was committed after the build: build again
+                claim(out, force)  # again, under the write lock
+                partial.write_bytes(blob)
+                size, zip_sha = durable(partial)
+                entry = record(conn, built, file=str(out), zip_sha256=zip_sha, size=size, operator=operator)
+        except _Moved:
+            continue
+        return built, {"sha256": zip_sha, "bytes": size, "audit_seq": entry.seq}
     raise UserError(
         f"归档期间存储一直在变动（试了 {ATTEMPTS} 次），请稍后重试",
         f"The store kept changing while the archive was being built ({ATTEMPTS} tries); try again later",
         code=ExitCode.BUSY,
     )
+
+
+class _Moved(Exception):
+    """The audit head moved between the build and the write: nothing written, build again."""
 
 
 def incomplete(draw_id: str, no_officers: bool, summary: dict) -> list[tuple[str, str]]:
@@ -393,21 +387,6 @@ def _head(conn: Connection) -> tuple[int, str]:
 
     entry = audit.head(conn)
     return (entry.seq, entry.hash) if entry else (0, GENESIS)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    try:
-        with open(path, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())  # on disk before the entry naming it is committed
-    except OSError as exc:
-        raise UserError(f"无法写入 {path}：{exc.strerror or exc}", f"Cannot write {path}: {exc.strerror or exc}") from None
-
-
-def refuse_existing(out: Path, force: bool) -> None:
-    """The rule for every output file (files.claim)."""
-    claim(out, force)
 
 
 def record(conn: Connection, built: Built, *, file: str, zip_sha256: str, size: int, operator: str) -> Entry:
