@@ -1,5 +1,9 @@
 """The one writer of every CSV and XLSX file the tool hands on (lists, templates, reports, exports).
 
+Every openpyxl workbook is made (``new_book``) and saved (``save_book`` to a file through
+files.replacing, ``book_bytes`` for an archive or a report's bytes) here; a module with its own
+layout (the results template, a report) fills in the sheets between the two.
+
 These files go to other departments and the public, and their text comes from imported lists a
 clerk could have typed anything into (docs/reliability.md, "Hostile content"). So, here and
 only here:
@@ -20,12 +24,13 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from shuangsuiji.errors import ExitCode, UserError
-from shuangsuiji.files import replacing
+from shuangsuiji.files import normalise_ooxml, replacing
 
 Column = tuple[str, str, str]  # (key, Chinese header, English header), as cli/output.py shows them
 
@@ -109,10 +114,25 @@ def finish_book(book) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def new_book():
+    """An empty openpyxl workbook (one blank sheet), to be saved by ``save_book`` or ``book_bytes``."""
+    from openpyxl import Workbook
+
+    return Workbook()
+
+
 def save_book(book, path: Path) -> None:
     finish_book(book)
     with replacing(path) as partial:
         book.save(partial)
+
+
+def book_bytes(book, when: tuple) -> bytes:
+    """The XLSX bytes of ``book``, every time in them set to ``when``: the same content, the same bytes."""
+    finish_book(book)
+    buf = io.BytesIO()
+    book.save(buf)
+    return normalise_ooxml(buf.getvalue(), when)
 
 
 def display_width(value: Any) -> int:
@@ -147,10 +167,9 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
             writer.writerow(headers)
             writer.writerows(values)
         return
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    book = Workbook()
+    book = new_book()
     sheet = book.active
     sheet.title = sheet_title(title or "sheet")
     sheet.append(headers)
@@ -160,4 +179,32 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
         sheet.append(xlsx_row(row))
     fit_widths(sheet)
     sheet.freeze_panes = "A2"
+    save_book(book, path)
+
+
+def write_book(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> None:
+    """A publishable workbook: one sheet per (title, headers, rows); bold frozen header, fitted widths."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = new_book()
+    book.remove(book.active)
+    for title, headers, rows in sheets:
+        ws = book.create_sheet(title[:31])
+        ws.append(xlsx_row(headers))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+        widths = [display_width(h) for h in headers]
+        for row in rows:
+            row = xlsx_row("" if v is None else v for v in row)
+            ws.append(row)
+            for i, value in enumerate(row):
+                widths[i] = max(widths[i], display_width(str(value)))
+        for i, w in enumerate(widths):
+            ws.column_dimensions[get_column_letter(i + 1)].width = min(max(w + 2, 6), 60)
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+        ws.freeze_panes = "A2"
     save_book(book, path)
