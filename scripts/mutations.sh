@@ -265,3 +265,16 @@ mutate strata-drawn-short src/shuangsuiji/domain/draw.py \
   '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], sizes[name])' \
   '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], max(sizes[name] - 1, 0))' \
   tests/test_draws.py -k locks_and_shows_tickets
+# Issue 14: one path for output files (files.replacing): flushed before the rename, the folder after, no temp left
+mutate output-not-flushed src/shuangsuiji/files.py \
+  '        _fsync(partial)  # the bytes on disk before the name points at them' '        pass' \
+  tests/test_files.py
+mutate rename-not-flushed src/shuangsuiji/files.py \
+  '        _fsync_folder(path.parent)  # and the rename itself' '        pass' \
+  tests/test_files.py
+mutate temp-left-behind src/shuangsuiji/files.py \
+  '        partial.unlink(missing_ok=True)' '        pass' \
+  tests/test_files.py
+mutate archive-recorded-before-flush src/shuangsuiji/services/archive.py \
+  '                size, zip_sha = durable(partial)' '                size, zip_sha = len(blob), sha256(blob)' \
+  tests/test_archive.py -k written_whole

@@ -1,8 +1,9 @@
 """The one writer of every CSV and XLSX file the tool hands on (lists, templates, reports, exports).
 
-Every openpyxl workbook is made (``new_book``) and saved (``save_book`` to a file through
-files.replacing, ``book_bytes`` for an archive or a report's bytes) here; a module with its own
-layout (the results template, a report) fills in the sheets between the two.
+Every openpyxl workbook is made (``new_book``) and saved here: ``save_book``, ``write`` and
+``write_book`` to an output file through files.replacing, ``write_to`` into a caller's own
+temporary file, ``book_bytes`` for an archive or a report's bytes. A module with its own layout
+(the results template, a report) fills in the sheets between ``new_book`` and saving.
 
 These files go to other departments and the public, and their text comes from imported lists a
 clerk could have typed anything into (docs/reliability.md, "Hostile content"). So, here and
@@ -155,14 +156,28 @@ def fit_widths(ws, sample: int = 200, minimum: int = 6, maximum: int = 60) -> No
 
 
 def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: str | None = None) -> None:
-    """Chinese headers always: these files go to bureaus and portals."""
+    """A table as the output file ``path`` (.xlsx or .csv), through files.replacing."""
+    _suffix(path)
+    with replacing(path) as partial:
+        write_to(partial, rows, columns, title)
+
+
+def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise UserError(f"输出文件须为 .xlsx 或 .csv：{path}", f"The output must be .xlsx or .csv: {path}", code=ExitCode.USAGE)
+    return suffix
+
+
+def write_to(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: str | None = None) -> None:
+    """A table written straight to ``path``: the temporary file of a caller's files.replacing (a
+    publication recorded with its file), or a scratch file read back into an archive.
+    Chinese headers always: these files go to bureaus and portals."""
+    suffix = _suffix(path)
     headers = [zh for _, zh, _ in columns]
     values = [[row.get(key, "") for key, _, _ in columns] for row in rows]
     if suffix == ".csv":
-        with replacing(path) as partial, open(partial, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads UTF-8
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads UTF-8
             writer = CsvWriter(fh)
             writer.writerow(headers)
             writer.writerows(values)
@@ -179,7 +194,8 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
         sheet.append(xlsx_row(row))
     fit_widths(sheet)
     sheet.freeze_panes = "A2"
-    save_book(book, path)
+    finish_book(book)
+    book.save(path)
 
 
 def write_book(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> None:

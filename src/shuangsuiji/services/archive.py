@@ -163,7 +163,7 @@ class _Writer:
     def table(self, suffix: str, rows: Sequence[dict], columns: Sequence[Column], title: str) -> bytes:
         from shuangsuiji import table_writer
 
-        return self.capture(suffix, lambda p: table_writer.write(p, rows, columns, title=title))
+        return self.capture(suffix, lambda p: table_writer.write_to(p, rows, columns, title=title))
 
 
 def _yes_no(value: Any) -> Any:
