@@ -35,8 +35,8 @@ mutate results-not-checked src/shuangsuiji/services/maintenance.py \
   '    report.run("results", lambda: _results(conn, report), not_current)' '' \
   tests/test_tamper.py -k result
 mutate tickets-trusted src/shuangsuiji/domain/bundle.py \
-  '            recomputed = sample(ids, seed, stratum["take"])' \
-  '            recomputed = [type("S", (), x)() for x in stratum["selected"]]' \
+  '            difference = verify_sample(ids, seed, stratum["take"], stratum["selected"], label=f"{where}.selected")' \
+  '            difference = None' \
   tests/test_fuzz.py tests/test_tamper.py -k "bundle or selection"
 mutate log-update-allowed src/shuangsuiji/store/migrations.py \
   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" "BEGIN SELECT 1; END" \
@@ -152,7 +152,7 @@ mutate inspectors-null-accepted src/shuangsuiji/domain/bundle.py \
 mutate log-run-entry-ignored src/shuangsuiji/domain/bundle.py \
   '        if run.get(key) != value:' '        if False:' \
   tests/test_verification.py -k "covers or resealed"
-mutate archive-not-cross-checked src/shuangsuiji/services/archive.py \
+mutate archive-not-cross-checked src/shuangsuiji/services/archive_verify.py \
   '        if report.bundle_ok and entries:' '        if False:' \
   tests/test_verification.py -k resealed
 mutate commitment-unchecked src/shuangsuiji/domain/bundle.py \
@@ -213,7 +213,7 @@ mutate csv-formula-kept src/shuangsuiji/table_writer.py \
 mutate markdown-unescaped src/shuangsuiji/table_writer.py \
   '    text = html.escape(xml_text(str(value)), quote=False)' '    text = xml_text(str(value))' \
   tests/test_hostile.py -k markdown
-mutate yaml-aliases-unlimited src/shuangsuiji/domain/checklist.py \
+mutate yaml-aliases-unlimited src/shuangsuiji/domain/yaml_doc.py \
   '    if doc.built > doc.max_nodes:' '    if False:' \
   tests/test_hostile.py -k alias
 mutate xlsx-bomb-read src/shuangsuiji/table_reader.py \
@@ -225,7 +225,7 @@ mutate control-characters-accepted src/shuangsuiji/table_reader.py \
 mutate csv-split-at-separators src/shuangsuiji/table_reader.py \
   '        lines = _LINE.findall(carry + pieces.popleft())' '        lines = (carry + pieces.popleft()).splitlines(keepends=True)' \
   tests/test_hostile.py -k line_separators
-mutate archive-member-unbounded src/shuangsuiji/services/archive.py \
+mutate archive-member-unbounded src/shuangsuiji/services/archive_verify.py \
   '    if info.file_size <= cap << 20:' '    if True:' \
   tests/test_hostile.py -k archive_verify
 mutate audit-filter-wildcards src/shuangsuiji/services/audit.py \
@@ -260,3 +260,21 @@ mutate progress-not-quieted src/shuangsuiji/cli/directory.py \
 mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
   '        if len(set(ids)) == len(ids):' '        if True:' \
   tests/test_draw_core.py
+# Issue 14: `draws run` draws with sample_strata, so the strata vectors test what runs
+mutate strata-drawn-short src/shuangsuiji/domain/draw.py \
+  '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], sizes[name])' \
+  '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], max(sizes[name] - 1, 0))' \
+  tests/test_draws.py -k locks_and_shows_tickets
+# Issue 14: one path for output files (files.replacing): flushed before the rename, the folder after, no temp left
+mutate output-not-flushed src/shuangsuiji/files.py \
+  '        _fsync(partial)  # the bytes on disk before the name points at them' '        pass' \
+  tests/test_files.py
+mutate rename-not-flushed src/shuangsuiji/files.py \
+  '        _fsync_folder(path.parent)  # and the rename itself' '        pass' \
+  tests/test_files.py
+mutate temp-left-behind src/shuangsuiji/files.py \
+  '        partial.unlink(missing_ok=True)' '        pass' \
+  tests/test_files.py
+mutate archive-recorded-before-flush src/shuangsuiji/services/archive.py \
+  '                size, zip_sha = durable(partial)' '                size, zip_sha = len(blob), sha256(blob)' \
+  tests/test_archive.py -k written_whole

@@ -510,3 +510,24 @@ def test_killed_archive_leaves_no_half_written_zip_and_a_rerun_succeeds(draw, st
     assert rerun.wait(timeout=120) == 0, rerun.stderr.read()
     assert store("archive", "verify", out, "--db", work).code == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".killed.zip")] == []  # the rerun removed any leftover
+
+
+def test_an_archive_that_cannot_be_written_whole_keeps_the_old_file_and_records_nothing(draw, store, tmp_path, monkeypatch):
+    """`archive` goes through files.replacing: --force is needed to replace, and a zip that cannot
+    reach the disk leaves the earlier archive, no temporary file and no `archive` entry."""
+    import shuangsuiji.files as files
+
+    out = tmp_path / "archive.zip"
+    archive(store, draw, out)
+    before, head = out.read_bytes(), store("audit", "head", "--json").json()
+    refused = store("archive", draw, "-o", out)
+    assert refused.code == 1 and "already exists" in refused.err
+
+    def fails(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "_fsync", fails)
+    failed = store("archive", draw, "-o", out, "--force")
+    assert failed.code == 1 and f"Cannot write {out}: No space left on device" in failed.err
+    assert out.read_bytes() == before and store("audit", "head", "--json").json() == head
+    assert not list(tmp_path.glob(".*partial*"))

@@ -157,6 +157,26 @@ def test_backup_never_overwrites_without_force(store, tmp_path):
     assert rows(target, "SELECT COUNT(*) FROM entity") == [(400,)]
 
 
+def test_a_backup_that_cannot_be_written_whole_keeps_the_older_one_and_logs_nothing(store, tmp_path, monkeypatch):
+    """`db backup` goes through files.replacing: a copy that cannot reach the disk leaves the older
+    backup exactly as it was (it used to be deleted), no temporary file and no `db backup` entry."""
+    import shuangsuiji.files as files
+
+    target = tmp_path / "backup.db"
+    target.write_text("an older backup")
+    entries = len(store("audit", "log", "--json").json())
+
+    def fails(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "_fsync", fails)
+    failed = store("db", "backup", target, "--force")
+    assert failed.code == 1 and f"Cannot write {target}: No space left on device" in failed.err
+    assert target.read_text() == "an older backup"
+    assert len(store("audit", "log", "--json").json()) == entries
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
 @pytest.mark.parametrize("bad", ["store", "directory", "parent-is-a-file"])
 def test_backup_refuses_impossible_targets(store, store_env, tmp_path, bad):
     (tmp_path / "a-file").write_text("x")

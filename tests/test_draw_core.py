@@ -26,7 +26,6 @@ from shuangsuiji.domain.draw import (
     short_ticket,
     ticket,
     verify_sample,
-    verify_strata,
 )
 
 # Text the package accepts: any str without lone surrogates (those cannot be UTF-8 encoded).
@@ -318,13 +317,15 @@ def test_verify_names_the_first_difference():
     assert first_difference([], []) is None
 
 
-def test_verify_strata():
+def test_each_stratum_of_a_stratified_draw_verifies_alone():
+    """`draws run` draws with sample_strata, `verify` recomputes each stratum with verify_sample."""
     takes = {"A": 2, "B": 1, "C": 1, "D": 1}
     expected = sample_strata(STRATA, "v", takes)
-    assert verify_strata(STRATA, "v", takes, expected) is None
-    wrong = dict(expected, C=sample(STRATA["C"], "not v", 1))
-    assert verify_strata(STRATA, "v", takes, wrong).startswith("stratum 'C' position 1: field id")
-    assert verify_strata(STRATA, "v", takes, {"A": expected["A"]}).startswith("strata: field names")
+    for name, ids in STRATA.items():
+        assert verify_sample(ids, "v", takes[name], expected[name], label=f"strata[{name}].selected") is None
+    wrong = sample(STRATA["C"], "not v", 1)
+    assert verify_sample(STRATA["C"], "v", 1, wrong, label="strata[C].selected").startswith(
+        "strata[C].selected position 1: field id")
 
 
 # --- the two paths: plain Python for a small population, numpy above draw.SMALL ----------

@@ -109,3 +109,24 @@ def test_a_department_with_no_results_has_nothing_to_publish(store, tmp_path, st
     assert not (tmp_path / "rs.csv").exists() and not list(tmp_path.glob(".*partial*"))
     with connect(store_env) as conn:
         assert conn.execute("SELECT COUNT(*) FROM publication").fetchone()[0] == 0
+
+
+def test_a_publication_that_cannot_be_written_whole_keeps_the_old_file_and_records_nothing(draw, store, tmp_path, monkeypatch):
+    """`publish` goes through files.replacing: --force is needed to replace, and a write that cannot
+    reach the disk leaves the earlier publication, no temporary file and no second record."""
+    import shuangsuiji.files as files
+
+    out = tmp_path / "SCJG-公示.csv"
+    assert store("publish", draw, "--dept", "SCJG", "-o", out).code == 0
+    before, records = out.read_bytes(), len(audit_entries(store, "publish"))
+    refused = store("publish", draw, "--dept", "SCJG", "-o", out)
+    assert refused.code == 1 and "already exists" in refused.err and "--force" in refused.err
+
+    def fails(path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "_fsync", fails)
+    failed = store("publish", draw, "--dept", "SCJG", "-o", out, "--force")
+    assert failed.code == 1 and f"Cannot write {out}: No space left on device" in failed.err
+    assert out.read_bytes() == before and len(audit_entries(store, "publish")) == records
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

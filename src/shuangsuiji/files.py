@@ -2,9 +2,14 @@
 never over a file by accident, and, where they are zips (XLSX, DOCX, archives), with fixed
 times so the same content gives the same bytes.
 
-A file is written under a hidden name beside its target and moved into place only when it
-is complete, so a killed process or a full disk never leaves a half-written bundle or list
-under the name an auditor or a department will open (docs/reliability.md).
+One path for every output file (``replacing``): it is written under a hidden name beside its
+target, flushed to disk (fsync), moved into place by a rename, and the folder is flushed so
+the rename lasts too. A killed process, a full disk or a failed write therefore never leaves a
+half-written bundle, list, publication, archive or backup under the name an auditor or a
+department will open, and never a temporary file behind (docs/reliability.md). A command that
+records the file in the store (publish, archive, backup) writes it, calls ``durable`` (flushed
+and hashed: what the record names is on disk), records it, commits, and only then is the file
+renamed into place.
 
 One rule for every output (``claim``, which ``replacing`` applies): an existing file is
 refused unless the command was given ``--force``; and a file the store has imported (its
@@ -82,22 +87,26 @@ def make_folder(path: Path) -> list[Path]:
 
 
 @contextmanager
-def replacing(path: str | Path) -> Iterator[Path]:
+def replacing(path: str | Path, force: bool = False) -> Iterator[Path]:
     """Yield a temporary path to write; on success it becomes ``path``, on any error it is removed.
 
-    ``claim`` is checked first, and missing folders are created (and removed again if the
-    write fails). The temporary name keeps the suffix, so writers that choose a format by
-    suffix still work. An OSError while writing becomes a UserError naming the target.
+    ``claim`` is checked first (``force``: the command's --force), and missing folders are
+    created (and removed again if the write fails). The temporary name keeps the suffix, so
+    writers that choose a format by suffix still work. When the block ends, the file is flushed
+    to disk, renamed over ``path`` and the folder flushed. An OSError while writing becomes a
+    UserError naming the target; the old file at ``path`` is then unchanged.
     """
     path = Path(path)
-    claim(path)
+    claim(path, force)
     created = make_folder(path)
     partial = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
     done = False
     try:
         yield partial
+        _fsync(partial)  # the bytes on disk before the name points at them
         os.replace(partial, path)
         done = True
+        _fsync_folder(path.parent)  # and the rename itself
     except OSError as exc:
         raise UserError(f"无法写入 {path}：{exc.strerror or exc}", f"Cannot write {path}: {exc.strerror or exc}") from None
     finally:
@@ -108,6 +117,29 @@ def replacing(path: str | Path) -> Iterator[Path]:
                     folder.rmdir()
                 except OSError:  # not empty: something else is in it now
                     break
+
+
+def durable(partial: Path) -> tuple[int, str]:
+    """Flush a file written inside ``replacing`` to disk; its size and SHA-256, for the record
+    that names it (committed before ``replacing`` renames it into place)."""
+    _fsync(partial)
+    with open(partial, "rb") as fh:
+        return os.fstat(fh.fileno()).st_size, hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a folder; its renames are as durable as it makes them
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- deterministic zips

@@ -384,13 +384,10 @@ def _sheet_name(text: str, used: set[str]) -> str:
 def to_xlsx(data: dict) -> bytes:
     """One sheet for the overview, then one per section; rates are numbers shown as percents.
     Document properties and zip entry times are fixed, so the bytes depend only on the report."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from shuangsuiji.files import normalise_ooxml
-
     layout = layout_of(data)
-    book = Workbook()
+    book = table_writer.new_book()
     used: set[str] = set()
     ws = book.active
     ws.title = _sheet_name(t("概况", "Overview"), used)
@@ -418,10 +415,7 @@ def to_xlsx(data: dict) -> bytes:
         sheet.freeze_panes = "A2"
     book.properties.creator = "shuangsuiji"
     book.properties.title = table_writer.xml_text(title_of(data))
-    table_writer.finish_book(book)
-    buf = io.BytesIO()
-    book.save(buf)
-    return normalise_ooxml(buf.getvalue(), FIXED_TIME)  # no clock in the bytes: same report, same file
+    return table_writer.book_bytes(book, FIXED_TIME)  # no clock in the bytes: same report, same file
 
 
 def _xlsx_value(value: Any, kind: str) -> Any:

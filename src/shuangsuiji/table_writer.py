@@ -1,5 +1,10 @@
 """The one writer of every CSV and XLSX file the tool hands on (lists, templates, reports, exports).
 
+Every openpyxl workbook is made (``new_book``) and saved here: ``save_book``, ``write`` and
+``write_book`` to an output file through files.replacing, ``write_to`` into a caller's own
+temporary file, ``book_bytes`` for an archive or a report's bytes. A module with its own layout
+(the results template, a report) fills in the sheets between ``new_book`` and saving.
+
 These files go to other departments and the public, and their text comes from imported lists a
 clerk could have typed anything into (docs/reliability.md, "Hostile content"). So, here and
 only here:
@@ -20,12 +25,13 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from shuangsuiji.errors import ExitCode, UserError
-from shuangsuiji.files import replacing
+from shuangsuiji.files import normalise_ooxml, replacing
 
 Column = tuple[str, str, str]  # (key, Chinese header, English header), as cli/output.py shows them
 
@@ -109,10 +115,25 @@ def finish_book(book) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def new_book():
+    """An empty openpyxl workbook (one blank sheet), to be saved by ``save_book`` or ``book_bytes``."""
+    from openpyxl import Workbook
+
+    return Workbook()
+
+
 def save_book(book, path: Path) -> None:
     finish_book(book)
     with replacing(path) as partial:
         book.save(partial)
+
+
+def book_bytes(book, when: tuple) -> bytes:
+    """The XLSX bytes of ``book``, every time in them set to ``when``: the same content, the same bytes."""
+    finish_book(book)
+    buf = io.BytesIO()
+    book.save(buf)
+    return normalise_ooxml(buf.getvalue(), when)
 
 
 def display_width(value: Any) -> int:
@@ -135,22 +156,35 @@ def fit_widths(ws, sample: int = 200, minimum: int = 6, maximum: int = 60) -> No
 
 
 def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: str | None = None) -> None:
-    """Chinese headers always: these files go to bureaus and portals."""
+    """A table as the output file ``path`` (.xlsx or .csv), through files.replacing."""
+    _suffix(path)
+    with replacing(path) as partial:
+        write_to(partial, rows, columns, title)
+
+
+def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise UserError(f"输出文件须为 .xlsx 或 .csv：{path}", f"The output must be .xlsx or .csv: {path}", code=ExitCode.USAGE)
+    return suffix
+
+
+def write_to(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: str | None = None) -> None:
+    """A table written straight to ``path``: the temporary file of a caller's files.replacing (a
+    publication recorded with its file), or a scratch file read back into an archive.
+    Chinese headers always: these files go to bureaus and portals."""
+    suffix = _suffix(path)
     headers = [zh for _, zh, _ in columns]
     values = [[row.get(key, "") for key, _, _ in columns] for row in rows]
     if suffix == ".csv":
-        with replacing(path) as partial, open(partial, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads UTF-8
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel reads UTF-8
             writer = CsvWriter(fh)
             writer.writerow(headers)
             writer.writerows(values)
         return
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    book = Workbook()
+    book = new_book()
     sheet = book.active
     sheet.title = sheet_title(title or "sheet")
     sheet.append(headers)
@@ -160,4 +194,33 @@ def write(path: Path, rows: Sequence[dict], columns: Sequence[Column], title: st
         sheet.append(xlsx_row(row))
     fit_widths(sheet)
     sheet.freeze_panes = "A2"
+    finish_book(book)
+    book.save(path)
+
+
+def write_book(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> None:
+    """A publishable workbook: one sheet per (title, headers, rows); bold frozen header, fitted widths."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = new_book()
+    book.remove(book.active)
+    for title, headers, rows in sheets:
+        ws = book.create_sheet(title[:31])
+        ws.append(xlsx_row(headers))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(vertical="center", wrap_text=True)
+        widths = [display_width(h) for h in headers]
+        for row in rows:
+            row = xlsx_row("" if v is None else v for v in row)
+            ws.append(row)
+            for i, value in enumerate(row):
+                widths[i] = max(widths[i], display_width(str(value)))
+        for i, w in enumerate(widths):
+            ws.column_dimensions[get_column_letter(i + 1)].width = min(max(w + 2, 6), 60)
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+        ws.freeze_panes = "A2"
     save_book(book, path)

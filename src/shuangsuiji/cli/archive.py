@@ -137,15 +137,15 @@ def verify(
         "and ignores the global --db and SHUANGSUIJI_DB)"))] = None,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.services import archive
+    from shuangsuiji.services.archive_verify import verify_zip
 
     if db is None:
-        report = archive.verify_zip(file)
+        report = verify_zip(file)
     else:
         context.reset_store()
         context.settings.db = db
         with context.reading() as conn:
-            report = archive.verify_zip(file, conn)
+            report = verify_zip(file, conn)
     result = report.to_json()
     if as_json:
         output.emit_json(result)

@@ -1,6 +1,5 @@
 """`shuangsuiji publish`: one department's publishable results (第十五条 "谁检查、谁录入、谁公开")."""
 
-import hashlib
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +30,7 @@ def publish(
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.files import claim, replacing
+    from shuangsuiji.files import claim, durable, replacing
     from shuangsuiji.services import publication
 
     fmt = FORMATS.get(out.suffix.lower())
@@ -43,12 +42,12 @@ def publish(
         with context.writing(dry_run) as conn:
             prepared = _prepare(conn, draw, dept)
     else:
-        # Written beside the target first and moved into place only once the record is committed:
-        # a published file always has its record, and a failed record leaves no file behind.
+        # Written beside the target and flushed first, moved into place only once the record is
+        # committed: a published file always has its record, and a failed record leaves no file behind.
         with replacing(out) as partial, context.writing() as conn:
             prepared = _prepare(conn, draw, dept)
             publication.write_file(partial, fmt, prepared)
-            sha256 = hashlib.sha256(partial.read_bytes()).hexdigest()
+            _, sha256 = durable(partial)
             recorded = {"sha256": sha256, **publication.record(conn, prepared, file=str(out), fmt=fmt, sha256=sha256,
                                                                 operator=context.settings.who())}
     result = {"draw": draw, "department": prepared["department"], "file": None if dry_run else str(out), "format": fmt,

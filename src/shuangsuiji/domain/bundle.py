@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from shuangsuiji.domain.audit import canonical_json
-from shuangsuiji.domain.draw import DuplicateIdError, first_difference, officer_order, sample
+from shuangsuiji.domain.draw import DuplicateIdError, first_difference, officer_order, verify_sample
 from shuangsuiji.domain.seed import combine, commit_hash
 from shuangsuiji.domain.teams import ALGORITHMS, Assignment, Replacement, TeamDraw, assignment_difference, rebuild_assignment
 
@@ -204,10 +204,9 @@ def verify(bundle: Any, take_for=None) -> dict:
         for j, item in enumerate(stratum["selected"], start=1):
             _keys(f"{where}.selected position {j}", item, {"id", "ticket"})
         try:
-            recomputed = sample(ids, seed, stratum["take"])
+            difference = verify_sample(ids, seed, stratum["take"], stratum["selected"], label=f"{where}.selected")
         except DuplicateIdError as exc:
             raise Mismatch(f"{where}.population", str(exc)) from None
-        difference = first_difference(stratum["selected"], recomputed, label=f"{where}.selected")
         if difference:
             field, _, message = difference.partition(": ")
             raise Mismatch(field, message)

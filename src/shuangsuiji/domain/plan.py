@@ -21,18 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from shuangsuiji.domain.draw import allocate, allocate_ordered, inversions
-from shuangsuiji.domain.checklist import (
-    Checklist,
-    Entry,
-    Path,
-    Text,
-    TextList,
-    YamlModel,
-    custom_error,
-    department_label,
-    format_path,
-    load_model,
-)
+from shuangsuiji.domain.checklist import Checklist, Entry, Text, TextList, department_label
+from shuangsuiji.domain.yaml_doc import Path, YamlModel, custom_error, format_path, load_model
 from shuangsuiji.domain.numbers import percent  # one rounding rule for every shown share
 from shuangsuiji.domain.directory import RISK_CLASSES  # A–D (国市监信发〔2022〕6号); other schemes are passed in
 from shuangsuiji.domain.directory import clean, normalise_risk, normalise_status  # as the directory stores filter values

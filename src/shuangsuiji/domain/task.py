@@ -11,9 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shuangsuiji.domain.checklist import Checklist, Path as DocPath, Text, TextList, YamlModel, format_path
+from shuangsuiji.domain.checklist import Checklist, Text, TextList
 from shuangsuiji.domain.directory import RISK_CLASSES
 from shuangsuiji.domain.plan import UNCLASSIFIED, Count, Plan, Task as PlanTask, check_plan, normalise_scope
+from shuangsuiji.domain.yaml_doc import Path as DocPath, YamlModel, format_path
 from shuangsuiji.errors import Problem, UserError
 
 

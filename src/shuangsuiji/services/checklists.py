@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import Connection, text
 
@@ -62,46 +62,6 @@ def department_names(conn: Connection, *, required: bool = True) -> dict[str, st
             "The store has no departments yet: run `shuangsuiji departments import departments.yaml` first",
         )
     return names
-
-
-def write_xlsx(path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> None:
-    """A publishable workbook: one sheet per (title, headers, rows); bold frozen header, fitted widths."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, headers, rows in sheets:
-        ws = book.create_sheet(title[:31])
-        ws.append(table_writer.xlsx_row(headers))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-        widths = [_width(h) for h in headers]
-        for row in rows:
-            row = table_writer.xlsx_row("" if v is None else v for v in row)
-            ws.append(row)
-            for i, value in enumerate(row):
-                widths[i] = max(widths[i], _width(str(value)))
-        for i, w in enumerate(widths):
-            ws.column_dimensions[_column_letter(i + 1)].width = min(max(w + 2, 6), 60)
-        for row in ws.iter_rows(min_row=2):
-            for cell in row:
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
-        ws.freeze_panes = "A2"
-    table_writer.save_book(book, path)
-
-
-def _column_letter(n: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(n)
-
-
-def _width(value: str) -> int:
-    """Display width: a CJK character is two columns wide."""
-    line = max(value.split("\n"), key=len) if value else ""
-    return sum(2 if ord(c) > 0x2E7F else 1 for c in line)
 
 
 # ---------------------------------------------------------------- reading and checking files
@@ -304,7 +264,7 @@ def export(conn: Connection, version: str | None, fmt: str, out: Path | None) ->
             ("印发日期", model.issued_on.isoformat()), ("依据", model.based_on),
             ("事项数", len(rows)), ("来源文件 SHA-256", meta["sha256"]),
         ]
-        write_xlsx(out, [("联合抽查事项清单", headers, ([r[k] for k in keys] for r in rows)), ("说明", ["项目", "内容"], info)])
+        table_writer.write_book(out, [("联合抽查事项清单", headers, ([r[k] for k in keys] for r in rows)), ("说明", ["项目", "内容"], info)])
     elif fmt == "csv":
         import io
 

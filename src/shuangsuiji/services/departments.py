@@ -11,7 +11,7 @@ from shuangsuiji.domain.audit import utc_now
 from shuangsuiji.domain.directory import DEPARTMENT_HEADERS, department_code_invalid, normalise_department_code, clean
 from shuangsuiji.errors import Problem, Problems, UserError
 from shuangsuiji.services import audit
-from shuangsuiji.domain.checklist import read_yaml
+from shuangsuiji.domain.yaml_doc import read_yaml
 from shuangsuiji.table_reader import MAX_YAML_MB, control_problem, iter_records, map_columns, read_limited, read_table
 
 

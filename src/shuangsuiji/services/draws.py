@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from shuangsuiji.domain import bundle as bundles
 from shuangsuiji.domain import seed as seeds
 from shuangsuiji.domain.audit import canonical_json, utc_now
-from shuangsuiji.domain.draw import sample
+from shuangsuiji.domain.draw import sample_strata
 from shuangsuiji.domain.task import stratum_ratios
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
@@ -345,8 +345,9 @@ def run(
             strata = frozen.strata
             parameters = frozen.parameters
         rows, counts = [], {}
+        drawn = sample_strata(strata, value, {s["name"]: s["take"] for s in parameters["strata"]})
         for stratum in parameters["strata"]:
-            chosen = sample(strata[stratum["name"]], value, stratum["take"])
+            chosen = drawn[stratum["name"]]
             counts[stratum["name"]] = len(chosen)
             rows += [(draw_id, stratum["name"], i, s.id, s.ticket) for i, s in enumerate(chosen, start=1)]
         conn.exec_driver_sql(

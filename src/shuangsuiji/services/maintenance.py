@@ -17,9 +17,7 @@ the table and the row (or the log entry), so an administrator's direct edit is f
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -55,40 +53,34 @@ def backup(store, dest: Path, *, force: bool, operator: str) -> dict:
             raise UserError(f"备份文件不能是存储本身：{dest}", f"The backup cannot be the store itself: {dest}", code=ExitCode.USAGE)
     if dest.is_dir():
         raise UserError(f"{dest} 是目录，请给出备份文件名", f"{dest} is a directory; give the backup's file name", code=ExitCode.USAGE)
-    files.claim(dest, force)  # the rule for every output file
-    files.make_folder(dest)
-    # Written beside the target and renamed over it: a crash never leaves a half-written backup at dest.
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    tmp.unlink(missing_ok=True)
-    replaced = False
-    try:
-        with store.write() as conn:
-            version = migrations.current_version(conn)
-            if version == 0:
-                raise UserError(f"{store.db} 不是已初始化的存储", f"{store.db} is not an initialised store")
-            head = audit.head(conn)
-            if store.is_sqlite:
-                _vacuum_into(store, tmp)
-            else:
-                _copy_into_sqlite(conn, version, tmp)
-            copy = _describe_copy(tmp)
-            want = (head.seq, head.hash) if head else (0, None)
-            if (copy["head"]["seq"], copy["head"]["hash"]) != want or copy["quick_check"] != "ok":
-                raise UserError(
-                    f"备份副本校验失败（{copy['quick_check']}，链头 {copy['head']}），未保留副本",
-                    f"The copy did not check out ({copy['quick_check']}, head {copy['head']}); it was not kept",
-                )
-            os.replace(tmp, dest)
-            replaced = True
-            payload = {"file": str(dest), "bytes": copy["bytes"], "sha256": copy["sha256"],
-                       "schema_version": version, "head": copy["head"]}
-            entry = audit.append(conn, operator, "db backup", payload)
-    except BaseException:
-        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            leftover.unlink(missing_ok=True)
-        if replaced:  # the entry naming it was not committed: do not leave an unrecorded copy
-            dest.unlink(missing_ok=True)
-        raise
+    # files.replacing, the path of every output file: the copy is made beside the target, checked,
+    # flushed and logged; only once the entry is committed is it renamed over PATH. A crash or a
+    # refusal never leaves a half-written or unlogged copy there, and an older backup replaced
+    # with --force stays as it was until then.
+    with files.replacing(dest, force) as tmp:
+        try:
+            with store.write() as conn:
+                version = migrations.current_version(conn)
+                if version == 0:
+                    raise UserError(f"{store.db} 不是已初始化的存储", f"{store.db} is not an initialised store")
+                head = audit.head(conn)
+                if store.is_sqlite:
+                    _vacuum_into(store, tmp)
+                else:
+                    _copy_into_sqlite(conn, version, tmp)
+                copy = _describe_copy(tmp)
+                want = (head.seq, head.hash) if head else (0, None)
+                if (copy["head"]["seq"], copy["head"]["hash"]) != want or copy["quick_check"] != "ok":
+                    raise UserError(
+                        f"备份副本校验失败（{copy['quick_check']}，链头 {copy['head']}），未保留副本",
+                        f"The copy did not check out ({copy['quick_check']}, head {copy['head']}); it was not kept",
+                    )
+                payload = {"file": str(dest), "bytes": copy["bytes"], "sha256": copy["sha256"],
+                           "schema_version": version, "head": copy["head"]}
+                entry = audit.append(conn, operator, "db backup", payload)
+        finally:
+            for leftover in (Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):  # SQLite's own files beside the copy
+                leftover.unlink(missing_ok=True)
     return {**payload, "audit_seq": entry.seq}
 
 
@@ -163,12 +155,8 @@ def _describe_copy(path: Path) -> dict:
         conn.execute("PRAGMA journal_mode = WAL")
     finally:
         conn.close()
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-        os.fsync(fh.fileno())  # durable before it is renamed into place and logged
-    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest(), "quick_check": quick,
+    size, sha256 = files.durable(path)  # on disk before it is logged
+    return {"bytes": size, "sha256": sha256, "quick_check": quick,
             "head": {"seq": row[0], "hash": row[1]} if row else {"seq": 0, "hash": None}}
 
 

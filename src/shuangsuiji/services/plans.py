@@ -39,9 +39,9 @@ from shuangsuiji.services.checklists import (
     get_checklist,
     read_text,
     sha256_text,
-    write_xlsx,
 )
 from shuangsuiji.table_reader import decode
+from shuangsuiji import table_writer
 from shuangsuiji.table_writer import markdown_text
 
 ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入",
@@ -423,7 +423,7 @@ def write_documents(
         "抽取家数 = 范围内该类检查对象数 × 抽查比例，除另有注明外向上取整，该类有检查对象时至少抽取 1 家。",
         "各部门牵头的部门联合抽查任务占其牵头抽查任务总数（含联合计划外的单部门任务）的比例应在 10% 以上（第七条）；占比四舍五入到一位小数，是否达到 10% 按精确比值判断。",
     ]
-    write_xlsx(out_dir / f"{stem}.xlsx", [
+    table_writer.write_book(out_dir / f"{stem}.xlsx", [
         ("年度计划", headers, ([_cell(r[k], "\n") for k, _ in PLAN_COLUMNS] for r in rows)),
         ("联合抽查占比", ["部门", "牵头抽查任务总数", "其中计划外单部门任务", "牵头联合任务数", "占比", "是否达到 10%"],
          ([s.name or s.department, s.lead_tasks, s.outside_tasks, s.joint_tasks, s.percent or "—", _verdict(s)] for s in shares)),

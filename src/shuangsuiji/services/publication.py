@@ -137,6 +137,6 @@ def write_file(path: Path, fmt: str, prepared: dict) -> None:
             }
             path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         else:
-            table_writer.write(path, prepared["rows"], FIELDS, title=f"{prepared['department']} 抽查结果公示")
+            table_writer.write_to(path, prepared["rows"], FIELDS, title=f"{prepared['department']} 抽查结果公示")
     except OSError as exc:
         raise UserError(f"无法写入 {path}：{exc.strerror}", f"Cannot write {path}: {exc.strerror}") from None

@@ -127,13 +127,12 @@ def write_template(data: dict, path: Path) -> None:
     to its range; so do each item's methods. Several categories can be typed separated by
     ；, so the category drop-down only warns about a value not in the list.
     """
-    from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter, quote_sheetname
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    book = Workbook()
+    book = table_writer.new_book()
     ws = book.active
     ws.title = table_writer.sheet_title(data["department"])
     lists = book.create_sheet("选项")

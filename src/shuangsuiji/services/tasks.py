@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.audit import canonical_json, utc_now
-from shuangsuiji.domain.checklist import load_model
 from shuangsuiji.domain.directory import DRAWABLE_STATUSES
 from shuangsuiji.domain.plan import UNCLASSIFIED
 from shuangsuiji.domain.task import AdHocTask, build_definition, check_adhoc, plan_task_of
+from shuangsuiji.domain.yaml_doc import load_model
 from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.services import audit
 from shuangsuiji.services.checklists import as_problems, department_names, get_checklist, read_text, sha256_text
