@@ -31,6 +31,7 @@ from shuangsuiji.domain.teams import (
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
+from shuangsuiji.store.dialect import placeholders
 
 # 第十一条 reasons as users type them → the keys recorded in bundles.
 REASON_KEYS = {
@@ -171,7 +172,7 @@ def _new_draw(conn: Connection, task: dict, frozen: Frozen, operator: str, commi
     )
     conn.exec_driver_sql(
         "INSERT INTO draw_stratum (draw_id, stratum, size, take, population_sha256, ids) VALUES "
-        + ("(?, ?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s, %s)"),
+        + f"({placeholders(conn, 6)})",
         [
             (draw_id, s["name"], s["size"], s["take"], s["population_sha256"], "\n".join(frozen.strata[s["name"]]))
             for s in frozen.parameters["strata"]
@@ -358,7 +359,7 @@ def run(
             rows += [(draw_id, stratum["name"], i, s.id, s.ticket) for i, s in enumerate(chosen, start=1)]
         conn.exec_driver_sql(
             "INSERT INTO draw_selection (draw_id, stratum, position, uscc, ticket) VALUES "
-            + ("(?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s)"),
+            + f"({placeholders(conn, 5)})",
             rows,
         )
         locked_at = utc_now()
@@ -580,7 +581,7 @@ def assign_inspectors(conn: Connection, draw_id: str, operator: str) -> dict:
         assignment = assign_teams(entities, team_draw)
     except AssignmentError as exc:
         raise UserError(exc.zh, str(exc), code=ExitCode.PROBLEMS) from None
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholders(conn, 1)
     pool_rows = [
         (draw_id, dept, i, s.id, s.ticket)
         for dept, pool in pools.items()
