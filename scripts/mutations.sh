@@ -260,3 +260,10 @@ mutate progress-not-quieted src/shuangsuiji/cli/directory.py \
 mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
   '        if len(set(ids)) == len(ids):' '        if True:' \
   tests/test_draw_core.py
+# The schema snapshot (issue 14 point 4): a migration's index dropped, a model's NOT NULL changed
+mutate index-dropped-from-migration src/shuangsuiji/store/migrations.py \
+  '            "CREATE INDEX ix_entity_history_uscc ON entity_history (uscc)",' '' \
+  tests/test_schema.py -k snapshot_schema
+mutate model-nullability-drifts src/shuangsuiji/store/models.py \
+  '    registered_on: Optional[str] = None' '    registered_on: str' \
+  tests/test_schema.py -k models_agree

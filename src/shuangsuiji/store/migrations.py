@@ -1,8 +1,9 @@
 """Schema migrations: numbered, applied in order, recorded in ``schema_migrations``.
 
 Never ``create_all`` on a live store: each change of the schema is a new migration
-appended here, so an old store is upgraded by ``shuangsuiji init`` and a test checks
-that the migrated schema matches the models.
+appended here, so an old store is upgraded by ``shuangsuiji init``. tests/test_schema.py
+pins the migrated schema on both backends (tests/schema/*.json, written by
+scripts/schema_snapshot.py) and checks that the models agree with it.
 """
 
 from __future__ import annotations
