@@ -1,7 +1,10 @@
-"""The store's tables as SQLModel classes: typed rows for services and output.
+"""The store's tables as SQLModel classes: the typed rows of the Python API (api.py).
 
-The schema itself is created by ``migrations.py``; ``tests/test_store.py`` checks that a
-migrated store has exactly these tables and columns, so the two cannot drift apart.
+The schema itself is created by ``migrations.py``, never from these classes (no ``create_all``).
+``tests/test_schema.py`` checks that a migrated store, on SQLite and on PostgreSQL, has exactly
+these tables and columns with the same NOT NULL and primary keys, so the two cannot drift apart;
+indexes, unique constraints and triggers are pinned there by the schema snapshots instead.
+The services themselves read and write with plain SQL (the bulk paths are measured faster so).
 """
 
 from __future__ import annotations
