@@ -270,3 +270,6 @@ mutate model-nullability-drifts src/shuangsuiji/store/models.py \
 mutate api-entity-filters-ignored src/shuangsuiji/api.py \
   '            if wanted is not None:' '            if False:' \
   tests/test_api.py -k entities_stream
+mutate import-compares-with-not-equal src/shuangsuiji/store/dialect.py \
+  '    op = "IS NOT" if is_sqlite(conn) else "IS DISTINCT FROM"' '    op = "!="' \
+  tests/test_dialect.py -k re_import
