@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, connect
+from conftest import EXAMPLES, ON_PG, ROOT, connect
 from shuangsuiji import Store
 from shuangsuiji.errors import UserError
 from shuangsuiji.store.models import AuditLog, Draw, DrawSelection, Entity, Inspector, Task
@@ -105,7 +105,16 @@ def test_a_bad_file_is_refused_naming_the_row_and_nothing_is_written(api, tmp_pa
 def test_missing_rows_and_an_uninitialised_store_are_named_errors(api):
     with pytest.raises(UserError, match="init"):
         api.tasks()
-    api.init()
+    if not ON_PG:
+        assert not os.path.exists(api.db)  # a mistyped path leaves no empty store behind
+    with pytest.raises(UserError, match="init"):
+        api.import_departments(EXAMPLES / "departments.yaml")
+    assert api.init() == [1, 2, 3, 4, 5, 6, 7]
+    with connect(api.db) as conn:  # as if an older program had created it
+        conn.execute("DELETE FROM schema_migrations WHERE version = 7")
+        with pytest.raises(UserError, match="out of date"):
+            api.tasks()
+        conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (7, 'back', 'now')")
     for read, name in ((lambda: api.task("nope"), "No task nope"), (lambda: api.draw("nope-D1"), "No draw nope-D1"),
                        (lambda: api.selection("nope-D1"), "No draw nope-D1"),
                        (lambda: api.entity("91441882MA4UX0000X"), "No entity")):

@@ -76,14 +76,25 @@ class Store:
 
     # ------------------------------------------------------------ transactions
 
+    def _require_file(self) -> None:
+        """A SQLite path that is not there is a mistyped store, not a new empty one (only ``init`` creates)."""
+        from shuangsuiji.errors import UserError
+        from shuangsuiji.store.dialect import sqlite_path
+
+        path = sqlite_path(self.db)
+        if path is not None and not path.exists():
+            raise UserError(f"存储 {path} 不存在：先运行 init()", f"No store at {path}: run init() first")
+
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
+        self._require_file()
         with self._store.read() as conn:
             migrations.require_current(conn, self.db)
             yield conn
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
+        self._require_file()
         with self._store.write() as conn:
             migrations.require_current(conn, self.db)
             yield conn
