@@ -19,7 +19,7 @@ what the matching command prints with ``--json``.
 
 The bulk paths stay raw SQL where it is measured faster: directory imports (services/upsert.py:
 staged, set-based merges and PostgreSQL COPY) and the draw's population queries
-(services/tasks.py: each class's codes from the partial index in one aggregate). Typed rows are
+(services/population.py: each class's codes from the partial index in one aggregate). Typed rows are
 for reading what a script looks at; ``entities()`` streams them, so a whole directory never sits
 in memory at once.
 """
@@ -298,10 +298,10 @@ class Store:
 
     def assign_inspectors(self, draw_id: str) -> dict:
         """Draw the officers and form each entity's team (as `draws inspectors`, 第十条, 第十一条)."""
-        from shuangsuiji.services import draws
+        from shuangsuiji.services import teams
 
         with self._writing() as conn:
-            return draws.assign_inspectors(conn, draw_id, self.operator)
+            return teams.assign_inspectors(conn, draw_id, self.operator)
 
     def __repr__(self) -> str:
         return f"Store({engine.shown(self.db)!r})"
