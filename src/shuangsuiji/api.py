@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Connection
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from shuangsuiji.store import engine, migrations
-from shuangsuiji.store.models import AuditLog, Department, Draw, DrawSelection, Entity, Inspector, Task
+from shuangsuiji.store.models import AuditLog, Department, Draw, DrawSelection, Entity, Inspector, Task, rows
 
 __all__ = ["Store", "AuditLog", "Department", "Draw", "DrawSelection", "Entity", "Inspector", "Task"]
 
@@ -99,71 +99,53 @@ class Store:
             migrations.require_current(conn, self.db)
             yield conn
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._reading() as conn, Session(bind=conn) as session:
-            yield session
-
     # ------------------------------------------------------------ reading: typed rows
 
     def departments(self) -> list[Department]:
-        with self._session() as s:
-            return list(s.exec(select(Department).order_by(Department.code)))
+        with self._reading() as conn:
+            return rows(conn, select(Department).order_by(Department.code))
 
     def tasks(self, year: int | None = None) -> list[Task]:
         """Every task (of ``year``), by year and id; ``definition`` is the frozen canonical JSON."""
-        with self._session() as s:
-            query = select(Task).order_by(Task.year, Task.id)
-            if year is not None:
-                query = query.where(Task.year == year)
-            return list(s.exec(query))
+        from shuangsuiji.services.tasks import task_rows
+
+        with self._reading() as conn:
+            return task_rows(conn, year)
 
     def task(self, task_id: str) -> Task:
         """One task; ``UserError`` if there is none."""
-        from shuangsuiji.errors import UserError
+        from shuangsuiji.services.tasks import task_row
 
-        with self._session() as s:
-            found = s.get(Task, task_id)
-        if found is None:
-            raise UserError(f"没有任务 {task_id}", f"No task {task_id}")
-        return found
+        with self._reading() as conn:
+            return task_row(conn, task_id)
 
     def draws(self, task_id: str | None = None) -> list[Draw]:
         """Every draw (of one task), void ones included, by task and attempt."""
-        with self._session() as s:
-            query = select(Draw).order_by(Draw.task_id, Draw.attempt)
-            if task_id is not None:
-                query = query.where(Draw.task_id == task_id)
-            return list(s.exec(query))
+        from shuangsuiji.services.draws import draw_rows
+
+        with self._reading() as conn:
+            return draw_rows(conn, task_id)
 
     def draw(self, draw_id: str) -> Draw:
-        """One draw; ``UserError`` if there is none."""
-        from shuangsuiji.errors import UserError
+        """One draw; ``UserError`` if there is none (naming the task's draws, as `draws show` does)."""
+        from shuangsuiji.services.draws import get_draw
 
-        with self._session() as s:
-            found = s.get(Draw, draw_id)
-        if found is None:
-            raise UserError(f"没有抽取 {draw_id}", f"No draw {draw_id}")
-        return found
+        with self._reading() as conn:
+            return get_draw(conn, draw_id)
 
     def selection(self, draw_id: str) -> list[DrawSelection]:
         """The locked list of a draw (第九条), by stratum and position; empty until it is drawn."""
-        self.draw(draw_id)
-        with self._session() as s:
-            return list(s.exec(select(DrawSelection).where(DrawSelection.draw_id == draw_id)
-                               .order_by(DrawSelection.stratum, DrawSelection.position)))
+        from shuangsuiji.services.draws import selection_rows
+
+        with self._reading() as conn:
+            return selection_rows(conn, draw_id)
 
     def entity(self, uscc: str) -> Entity:
         """One entity of the directory by its 统一社会信用代码 (spaces and case forgiven); ``UserError`` if absent."""
-        from shuangsuiji.domain.directory import normalise_uscc
-        from shuangsuiji.errors import UserError
+        from shuangsuiji.services.objects import entity_row
 
-        code = normalise_uscc(uscc)
-        with self._session() as s:
-            found = s.exec(select(Entity).where(Entity.uscc == code)).first()
-        if found is None:
-            raise UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
-        return found
+        with self._reading() as conn:
+            return entity_row(conn, uscc)
 
     def entities(
         self,
@@ -178,30 +160,27 @@ class Store:
 
         The read transaction stays open until the iteration ends (or the iterator is closed).
         """
-        query = select(Entity).order_by(Entity.uscc)
-        if not include_removed:
-            query = query.where(Entity.in_directory == 1)
-        for column, wanted in ((Entity.status, status), (Entity.risk_class, risk_class), (Entity.region, region),
-                               (Entity.industry, industry)):
-            if wanted is not None:
-                query = query.where(col(column).in_([wanted] if isinstance(wanted, str) else list(wanted)))
-        with self._session() as s:
-            yield from s.exec(query.execution_options(yield_per=1000))
+        from shuangsuiji.services.objects import entity_rows
+
+        def listed(value: str | list[str] | None) -> list[str] | None:
+            return [value] if isinstance(value, str) else value
+
+        with self._reading() as conn:
+            yield from entity_rows(conn, status=listed(status), risk_class=listed(risk_class), region=listed(region),
+                                   industry=listed(industry), include_removed=include_removed)
 
     def officers(self, department: str | None = None, *, include_removed: bool = False) -> list[Inspector]:
-        """The officers of the 执法检查人员名录库 (of one department), by certificate number."""
-        query = select(Inspector).order_by(Inspector.cert_no)
-        if department is not None:
-            query = query.where(Inspector.department == department.upper())
-        if not include_removed:
-            query = query.where(Inspector.in_directory == 1)
-        with self._session() as s:
-            return list(s.exec(query))
+        """The officers of the 执法检查人员名录库 (of one department), by department and certificate number."""
+        from shuangsuiji.services.inspectors import officer_rows
+
+        with self._reading() as conn:
+            return officer_rows(conn, department, include_removed=include_removed)
 
     def audit_head(self) -> AuditLog | None:
         """The last entry of the audit log (what `shuangsuiji audit head` publishes); None when empty."""
-        with self._session() as s:
-            return s.exec(select(AuditLog).order_by(col(AuditLog.seq).desc()).limit(1)).first()
+        with self._reading() as conn:
+            last = rows(conn, select(AuditLog).order_by(col(AuditLog.seq).desc()).limit(1))
+        return last[0] if last else None
 
     def verify_audit(self) -> dict:
         """The whole hash chain checked (as `shuangsuiji audit verify --json`)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
@@ -24,6 +25,9 @@ from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
 from shuangsuiji.services.population import population
 from shuangsuiji.store.dialect import placeholders
+
+if TYPE_CHECKING:
+    from shuangsuiji.store.models import Draw, DrawSelection
 
 
 @dataclass
@@ -98,6 +102,39 @@ def _no_draw(conn: Connection, draw_id: str) -> UserError:
     return UserError(zh + "的抽取为 " + "、".join(f"{d}（{STATE_NAMES.get(st, (st, st))[0]}）" for d, st in draws),
                      en + ("its draws: " if is_task else "has the draws ") +
                      ", ".join(f"{d} ({STATE_NAMES.get(st, (st, st))[1]})" for d, st in draws))
+
+
+def get_draw(conn: Connection, draw_id: str) -> Draw:
+    """One draw as a typed row; the "no draw" error names what the user most likely meant."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Draw, rows
+
+    found = rows(conn, select(Draw).where(Draw.id == draw_id))
+    if not found:
+        raise _no_draw(conn, draw_id)
+    return found[0]
+
+
+def draw_rows(conn: Connection, task_id: str | None = None) -> list[Draw]:
+    """Every draw (of one task), void ones included, as typed rows by task and attempt."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Draw, rows
+
+    query = select(Draw).order_by(Draw.task_id, Draw.attempt)
+    return rows(conn, query if task_id is None else query.where(Draw.task_id == task_id))
+
+
+def selection_rows(conn: Connection, draw_id: str) -> list[DrawSelection]:
+    """The locked list as typed rows (no names: ``selection`` joins those), by stratum and position."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import DrawSelection, rows
+
+    get_draw(conn, draw_id)
+    return rows(conn, select(DrawSelection).where(DrawSelection.draw_id == draw_id)
+                .order_by(DrawSelection.stratum, DrawSelection.position))
 
 
 def _draw_json(row) -> dict:

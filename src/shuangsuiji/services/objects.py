@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import Connection, text
 
@@ -12,6 +13,9 @@ from shuangsuiji.errors import UserError
 from shuangsuiji.services import importing
 from shuangsuiji.services.upsert import Directory, Load
 from shuangsuiji.table_reader import map_columns, open_table
+
+if TYPE_CHECKING:
+    from shuangsuiji.store.models import Entity
 
 ENTITIES = Directory(
     table="entity",
@@ -99,28 +103,56 @@ def list_objects(
     return [_entity_json(r._mapping) for r in conn.execute(text(sql), params)], total
 
 
-def show_object(conn: Connection, code: str) -> dict:
+def entity_row(conn: Connection, code: str) -> Entity:
+    """One entity as a typed row, by its code (spaces and case forgiven); UserError if absent."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Entity, rows
+
     code = normalise_uscc(code)
-    row = conn.execute(text("SELECT * FROM entity WHERE uscc = :c"), {"c": code}).first()
-    if row is None:
+    found = rows(conn, select(Entity).where(Entity.uscc == code))
+    if not found:
         raise UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
-    out = _entity_json(row._mapping)
-    out["history"] = [
-        dict(r._mapping)
-        for r in conn.execute(
-            text(
-                "SELECT field, old_value, new_value, changed_at, operator, audit_seq "
-                "FROM entity_history WHERE uscc = :c ORDER BY id"
-            ),
-            {"c": code},
-        )
-    ]
-    out["conflicts"] = [
-        dict(r._mapping)
-        for r in conn.execute(
-            text("SELECT cert_no, reason, declared_at FROM conflict WHERE uscc = :c ORDER BY cert_no"), {"c": code}
-        )
-    ]
+    return found[0]
+
+
+def entity_rows(
+    conn: Connection,
+    *,
+    status: list[str] | None = None,
+    risk_class: list[str] | None = None,
+    region: list[str] | None = None,
+    industry: list[str] | None = None,
+    include_removed: bool = False,
+) -> Iterator[Entity]:
+    """The entities matching the filters (each list means "any of") as typed rows in code order,
+    streamed in batches: a whole directory is never in memory at once."""
+    from sqlmodel import col, select
+
+    from shuangsuiji.store.models import Entity, stream
+
+    query = select(Entity).order_by(Entity.uscc)
+    if not include_removed:
+        query = query.where(Entity.in_directory == 1)
+    for column, values in ((Entity.status, status), (Entity.risk_class, risk_class), (Entity.region, region),
+                           (Entity.industry, industry)):
+        if values:
+            query = query.where(col(column).in_(values))
+    return stream(conn, query)
+
+
+def show_object(conn: Connection, code: str) -> dict:
+    """`objects show`: the entity's row, its history of status and class changes, its declared conflicts."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Conflict, EntityHistory, as_dict, rows
+
+    entity = entity_row(conn, code)
+    out = _entity_json(as_dict(entity))
+    history = rows(conn, select(EntityHistory).where(EntityHistory.uscc == entity.uscc).order_by(EntityHistory.id))
+    out["history"] = [as_dict(h, "field", "old_value", "new_value", "changed_at", "operator", "audit_seq") for h in history]
+    conflicts = rows(conn, select(Conflict).where(Conflict.uscc == entity.uscc).order_by(Conflict.cert_no))
+    out["conflicts"] = [as_dict(c, "cert_no", "reason", "declared_at") for c in conflicts]
     return out
 
 

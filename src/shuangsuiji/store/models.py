@@ -1,18 +1,45 @@
 """The store's tables as SQLModel classes: the typed rows of the Python API (api.py).
 
+Imported only where typed rows are read (SQLModel and the ORM cost ~0.1 s to import, which the
+draw and import commands do not pay).
+
 The schema itself is created by ``migrations.py``, never from these classes (no ``create_all``).
 ``tests/test_schema.py`` checks that a migrated store, on SQLite and on PostgreSQL, has exactly
 these tables and columns with the same NOT NULL and primary keys, so the two cannot drift apart;
 indexes, unique constraints and triggers are pinned there by the schema snapshots instead.
-The services themselves read and write with plain SQL (the bulk paths are measured faster so).
+The services return these rows where a caller looks at records (``services.tasks.task_rows``,
+``services.draws.get_draw``, ``services.objects.entity_row`` …) and keep plain SQL for the bulk
+paths, which are measured faster so (docs/python-api.md): imports, the draw's population, reports.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional, TypeVar
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Connection, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel
+from sqlmodel.sql.expression import SelectOfScalar
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def rows(conn: Connection, query: SelectOfScalar[Row]) -> list[Row]:
+    """The rows a ``select(Model)`` finds, read in the caller's transaction (the session joins it and
+    never commits or rolls it back)."""
+    with Session(bind=conn) as session:
+        return list(session.exec(query))
+
+
+def as_dict(row: SQLModel, *names: str) -> dict:
+    """The row's values (only ``names``, if given) in the table's column order, as ``SELECT *`` gives
+    them: JSON output keeps its key order (``model_dump`` follows the order attributes were loaded)."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns if not names or c.name in names}
+
+
+def stream(conn: Connection, query: SelectOfScalar[Row], batch: int = 1000) -> Iterator[Row]:
+    """``rows`` a batch at a time, for a whole directory."""
+    with Session(bind=conn) as session:
+        yield from session.exec(query.execution_options(yield_per=batch))
 
 
 class Department(SQLModel, table=True):
