@@ -244,14 +244,13 @@ def show(draw: DrawArg, as_json: Json = False) -> None:
     from shuangsuiji.services.inspectors import officer_labels
 
     with context.reading() as conn:
-        row = draws.get_draw(conn, draw)  # the draw's own typed row (store/models.Draw): the record below
         data = draws.show(conn, draw)
         label = officer_labels(conn)
     warn_team_problems(data["team_problems"])
     if as_json:
         output.emit_json(data)
         return
-    output.record(row, [("id", "抽取", "draw"), ("task_id", "任务", "task"), ("state", "状态", "state"), ("seed", "种子", "seed"),
+    output.record(data, [("id", "抽取", "draw"), ("task_id", "任务", "task"), ("state", "状态", "state"), ("seed", "种子", "seed"),
                          ("locked_at", "锁定时间", "locked at"), ("void_reason", "作废理由", "void reason"),
                          ("population_sha256", "范围摘要", "population SHA-256")])
     teams = {t_["entity"]: t_["members"] for t_ in data["teams"]}

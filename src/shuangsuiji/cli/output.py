@@ -63,18 +63,13 @@ TEXT_FLOOR = 8
 _TOKEN = None
 
 
-def _field(row: Any, key: str) -> Any:
-    """A dict's value, or a typed row's (store/models.py) attribute: the tables show either."""
-    return row.get(key) if isinstance(row, dict) else getattr(row, key, None)
-
-
-def table(rows: Iterable[Any], columns: Sequence[Column], title: str | None = None) -> None:
+def table(rows: Iterable[dict], columns: Sequence[Column], title: str | None = None) -> None:
     from rich.cells import cell_len
     from rich.table import Table
 
     console = out_console()
     columns = list(columns)
-    cells = [[_cell(_field(row, key), key) for key, _, _ in columns] for row in rows]
+    cells = [[_cell(row.get(key), key) for key, _, _ in columns] for row in rows]
     header = [cell_len(t(zh, en)) for _, zh, en in columns]
     longest = [max([cell_len(line[i]) for line in cells] or [0]) for i in range(len(columns))]
     whole = [all(_is_token(line[i]) for line in cells) for i in range(len(columns))]
@@ -108,7 +103,7 @@ def table(rows: Iterable[Any], columns: Sequence[Column], title: str | None = No
                f"(terminal is {console.width} columns wide; not shown: {left_out}; widen it or use --json)"))
 
 
-def record(data: Any, labels: Sequence[Column]) -> None:
+def record(data: dict, labels: Sequence[Column]) -> None:
     """One object as aligned "label  value" lines, aligned by display width (a Chinese
     character takes two columns); long values wrap under themselves."""
     from rich.table import Table
@@ -117,7 +112,7 @@ def record(data: Any, labels: Sequence[Column]) -> None:
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
     for key, zh, en in labels:
-        grid.add_row(t(zh, en), _cell(_field(data, key), key))
+        grid.add_row(t(zh, en), _cell(data.get(key), key))
     console = out_console()
     with console.capture() as captured:
         console.print(grid)

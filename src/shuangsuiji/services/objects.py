@@ -142,17 +142,27 @@ def entity_rows(
 
 
 def show_object(conn: Connection, code: str) -> dict:
-    """`objects show`: the entity's row, its history of status and class changes, its declared conflicts."""
-    from sqlmodel import select
-
-    from shuangsuiji.store.models import Conflict, EntityHistory, as_dict, rows
-
-    entity = entity_row(conn, code)
-    out = _entity_json(as_dict(entity))
-    history = rows(conn, select(EntityHistory).where(EntityHistory.uscc == entity.uscc).order_by(EntityHistory.id))
-    out["history"] = [as_dict(h, "field", "old_value", "new_value", "changed_at", "operator", "audit_seq") for h in history]
-    conflicts = rows(conn, select(Conflict).where(Conflict.uscc == entity.uscc).order_by(Conflict.cert_no))
-    out["conflicts"] = [as_dict(c, "cert_no", "reason", "declared_at") for c in conflicts]
+    code = normalise_uscc(code)
+    row = conn.execute(text("SELECT * FROM entity WHERE uscc = :c"), {"c": code}).first()
+    if row is None:
+        raise UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
+    out = _entity_json(row._mapping)
+    out["history"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            text(
+                "SELECT field, old_value, new_value, changed_at, operator, audit_seq "
+                "FROM entity_history WHERE uscc = :c ORDER BY id"
+            ),
+            {"c": code},
+        )
+    ]
+    out["conflicts"] = [
+        dict(r._mapping)
+        for r in conn.execute(
+            text("SELECT cert_no, reason, declared_at FROM conflict WHERE uscc = :c ORDER BY cert_no"), {"c": code}
+        )
+    ]
     return out
 
 

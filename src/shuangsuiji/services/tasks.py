@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
@@ -111,10 +111,14 @@ def show_task(conn: Connection, task_id: str) -> dict:
 
 
 def list_tasks(conn: Connection, year: int | None = None) -> list[dict]:
-    """What `tasks list` shows of each task: its typed row with the frozen definition summarised."""
+    sql = "SELECT id, year, name, plan_task, definition, sha256, created_at, operator, audit_seq FROM task"
+    params: dict[str, Any] = {}
+    if year is not None:
+        sql += " WHERE year = :y"
+        params["y"] = year
     lists = dict(conn.execute(text("SELECT task_id, COUNT(*) FROM task_list_entity GROUP BY task_id")).all())
     out = []
-    for row in task_rows(conn, year):
+    for row in conn.execute(text(sql + " ORDER BY year, id"), params):
         d = json.loads(row.definition)
         src = d["source"]
         out.append({

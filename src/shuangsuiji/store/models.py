@@ -1,15 +1,14 @@
 """The store's tables as SQLModel classes: the typed rows of the Python API (api.py).
 
-Imported only where typed rows are read (SQLModel and the ORM cost ~0.1 s to import, which the
-draw and import commands do not pay).
-
 The schema itself is created by ``migrations.py``, never from these classes (no ``create_all``).
 ``tests/test_schema.py`` checks that a migrated store, on SQLite and on PostgreSQL, has exactly
 these tables and columns with the same NOT NULL and primary keys, so the two cannot drift apart;
 indexes, unique constraints and triggers are pinned there by the schema snapshots instead.
-The services return these rows where a caller looks at records (``services.tasks.task_rows``,
-``services.draws.get_draw``, ``services.objects.entity_row`` …) and keep plain SQL for the bulk
-paths, which are measured faster so (docs/python-api.md): imports, the draw's population, reports.
+The services return these rows for the API's record reads (``services.tasks.task_rows``,
+``services.draws.get_draw``, ``services.objects.entity_rows`` …). The commands and the bulk paths
+keep plain SQL, measured faster (docs/python-api.md): building these classes and the ORM costs
+~0.17 s of start-up, which a listing does not pay for the same output; imports and the draw's
+population fetch plain tuples.
 """
 
 from __future__ import annotations
@@ -28,12 +27,6 @@ def rows(conn: Connection, query: SelectOfScalar[Row]) -> list[Row]:
     never commits or rolls it back)."""
     with Session(bind=conn) as session:
         return list(session.exec(query))
-
-
-def as_dict(row: SQLModel, *names: str) -> dict:
-    """The row's values (only ``names``, if given) in the table's column order, as ``SELECT *`` gives
-    them: JSON output keeps its key order (``model_dump`` follows the order attributes were loaded)."""
-    return {c.name: getattr(row, c.name) for c in row.__table__.columns if not names or c.name in names}
 
 
 def stream(conn: Connection, query: SelectOfScalar[Row], batch: int = 1000) -> Iterator[Row]:
