@@ -193,14 +193,10 @@ class Store:
 
     def init(self) -> list[int]:
         """Create or upgrade the store's schema (as `shuangsuiji init`); the migrations applied."""
-        from shuangsuiji.services import audit
+        from shuangsuiji.services import maintenance
 
         with self._store.write() as conn:
-            before = migrations.current_version(conn)
-            applied = migrations.upgrade(conn)
-            if applied:
-                audit.append(conn, self.operator, "init", {"from_version": before, "applied": applied})
-        return applied
+            return maintenance.init(conn, self.operator)
 
     def import_departments(self, path: str | os.PathLike) -> dict:
         """The 联席会议 member departments from a YAML file (as `departments import`)."""

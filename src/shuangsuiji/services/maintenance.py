@@ -37,6 +37,15 @@ from shuangsuiji.store import migrations
 from shuangsuiji.store.dialect import backend, is_sqlite
 
 
+def init(conn: Connection, operator: str) -> list[int]:
+    """Create or upgrade the schema (`shuangsuiji init`, the API's ``init()``), logging what was applied."""
+    before = migrations.current_version(conn)
+    applied = migrations.upgrade(conn)
+    if applied:
+        audit.append(conn, operator, "init", {"from_version": before, "applied": applied})
+    return applied
+
+
 # ---------------------------------------------------------------- backup
 
 
