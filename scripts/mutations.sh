@@ -267,8 +267,8 @@ mutate index-dropped-from-migration src/shuangsuiji/store/migrations.py \
 mutate model-nullability-drifts src/shuangsuiji/store/models.py \
   '    registered_on: Optional[str] = None' '    registered_on: str' \
   tests/test_schema.py -k models_agree
-mutate api-entity-filters-ignored src/shuangsuiji/api.py \
-  '            if wanted is not None:' '            if False:' \
+mutate api-entity-filters-ignored src/shuangsuiji/services/objects.py \
+  '            query = query.where(col(column).in_(values))' '            pass' \
   tests/test_api.py -k entities_stream
 mutate import-compares-with-not-equal src/shuangsuiji/store/dialect.py \
   '    op = "IS NOT" if is_sqlite(conn) else "IS DISTINCT FROM"' '    op = "!="' \
