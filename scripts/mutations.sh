@@ -278,3 +278,16 @@ mutate temp-left-behind src/shuangsuiji/files.py \
 mutate archive-recorded-before-flush src/shuangsuiji/services/archive.py \
   '                size, zip_sha = durable(partial)' '                size, zip_sha = len(blob), sha256(blob)' \
   tests/test_archive.py -k written_whole
+# The schema snapshot (issue 14 point 4): a migration's index dropped, a model's NOT NULL changed
+mutate index-dropped-from-migration src/shuangsuiji/store/migrations.py \
+  '            "CREATE INDEX ix_entity_history_uscc ON entity_history (uscc)",' '' \
+  tests/test_schema.py -k snapshot_schema
+mutate model-nullability-drifts src/shuangsuiji/store/models.py \
+  '    registered_on: Optional[str] = None' '    registered_on: str' \
+  tests/test_schema.py -k models_agree
+mutate api-entity-filters-ignored src/shuangsuiji/services/objects.py \
+  '            query = query.where(col(column).in_(values))' '            pass' \
+  tests/test_api.py -k entities_stream
+mutate import-compares-with-not-equal src/shuangsuiji/store/dialect.py \
+  '    op = "IS NOT" if is_sqlite(conn) else "IS DISTINCT FROM"' '    op = "!="' \
+  tests/test_dialect.py -k re_import

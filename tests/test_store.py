@@ -1,24 +1,8 @@
-"""The store: migrations match the models, busy stores, uninitialised stores."""
+"""The store: migrations applied once, busy stores, uninitialised stores (the schema itself: test_schema.py)."""
 
 import time
 
-from sqlalchemy import create_engine, inspect
-from sqlmodel import SQLModel
-
-import shuangsuiji.store.models  # noqa: F401  (registers the tables)
 from conftest import EXAMPLES, ON_PG, WriteLock, connect, sqlite_only
-from shuangsuiji.store.engine import url_for
-
-
-def test_migrated_schema_matches_the_models(cli, store_env):
-    assert cli("init").code == 0
-    engine = create_engine(url_for(str(store_env)))
-    found = inspect(engine)
-    tables = set(found.get_table_names())
-    assert tables == set(SQLModel.metadata.tables)
-    for name, table in SQLModel.metadata.tables.items():
-        assert {c["name"] for c in found.get_columns(name)} == {c.name for c in table.columns}, name
-    engine.dispose()
 
 
 def test_init_twice_changes_nothing(cli, store_env):

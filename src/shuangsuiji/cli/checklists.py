@@ -54,7 +54,7 @@ def print_problems(problems: Sequence[Problem], title_zh: str, title_en: str) ->
 ))
 def validate(file: YamlFile, as_json: Json = False) -> None:
     from shuangsuiji.services.checklists import validate_file
-    from shuangsuiji.store.engine import sqlite_path
+    from shuangsuiji.store.dialect import sqlite_path
 
     context.check_file(file)
     db = sqlite_path(context.settings.db)

@@ -35,7 +35,8 @@ def store(must_exist: bool = True):
     """The store for this process (one engine per process)."""
     global _store
     if _store is None:
-        from shuangsuiji.store.engine import Store, sqlite_path
+        from shuangsuiji.store.dialect import sqlite_path
+        from shuangsuiji.store.engine import Store
 
         path = sqlite_path(settings.db)
         if must_exist and path is not None and not path.exists():

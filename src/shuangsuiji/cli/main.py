@@ -59,15 +59,12 @@ def root(
 
 @app.command(help=t("创建存储，或通过迁移把它升级到当前结构", "Create the store, or upgrade it to the current schema through migrations"))
 def init(as_json: Json = False) -> None:
-    from shuangsuiji.services import audit
+    from shuangsuiji.services import maintenance
     from shuangsuiji.store import migrations
 
     store = context.store(must_exist=False)
     with store.write() as conn:
-        before = migrations.current_version(conn)
-        applied = migrations.upgrade(conn)
-        if applied:
-            audit.append(conn, context.settings.who(), "init", {"from_version": before, "applied": applied})
+        applied = maintenance.init(conn, context.settings.who())
     from shuangsuiji.store.engine import shown
 
     result = {"db": shown(store.db), "schema_version": migrations.LATEST, "applied": applied}

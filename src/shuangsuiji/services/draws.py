@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
@@ -23,6 +24,10 @@ from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
 from shuangsuiji.services.population import population
+from shuangsuiji.store.dialect import placeholders
+
+if TYPE_CHECKING:
+    from shuangsuiji.store.models import Draw, DrawSelection
 
 
 @dataclass
@@ -99,6 +104,39 @@ def _no_draw(conn: Connection, draw_id: str) -> UserError:
                      ", ".join(f"{d} ({STATE_NAMES.get(st, (st, st))[1]})" for d, st in draws))
 
 
+def get_draw(conn: Connection, draw_id: str) -> Draw:
+    """One draw as a typed row; the "no draw" error names what the user most likely meant."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Draw, rows
+
+    found = rows(conn, select(Draw).where(Draw.id == draw_id))
+    if not found:
+        raise _no_draw(conn, draw_id)
+    return found[0]
+
+
+def draw_rows(conn: Connection, task_id: str | None = None) -> list[Draw]:
+    """Every draw (of one task), void ones included, as typed rows by task and attempt."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Draw, rows
+
+    query = select(Draw).order_by(Draw.task_id, Draw.attempt)
+    return rows(conn, query if task_id is None else query.where(Draw.task_id == task_id))
+
+
+def selection_rows(conn: Connection, draw_id: str) -> list[DrawSelection]:
+    """The locked list as typed rows (no names: ``selection`` joins those), by stratum and position."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import DrawSelection, rows
+
+    get_draw(conn, draw_id)
+    return rows(conn, select(DrawSelection).where(DrawSelection.draw_id == draw_id)
+                .order_by(DrawSelection.stratum, DrawSelection.position))
+
+
 def _draw_json(row) -> dict:
     out = dict(row)
     for key in ("parameters", "commitment", "seed_provenance"):
@@ -164,7 +202,7 @@ def _new_draw(conn: Connection, task: dict, frozen: Frozen, operator: str, commi
     )
     conn.exec_driver_sql(
         "INSERT INTO draw_stratum (draw_id, stratum, size, take, population_sha256, ids) VALUES "
-        + ("(?, ?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s, %s)"),
+        + f"({placeholders(conn, 6)})",
         [
             (draw_id, s["name"], s["size"], s["take"], s["population_sha256"], "\n".join(frozen.strata[s["name"]]))
             for s in frozen.parameters["strata"]
@@ -352,7 +390,7 @@ def run(
             rows += [(draw_id, stratum["name"], i, s.id, s.ticket) for i, s in enumerate(chosen, start=1)]
         conn.exec_driver_sql(
             "INSERT INTO draw_selection (draw_id, stratum, position, uscc, ticket) VALUES "
-            + ("(?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s)"),
+            + f"({placeholders(conn, 5)})",
             rows,
         )
         locked_at = utc_now()

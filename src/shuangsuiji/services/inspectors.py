@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
@@ -25,6 +26,9 @@ from shuangsuiji.errors import UserError
 from shuangsuiji.services import audit, departments, importing, upsert
 from shuangsuiji.services.upsert import Directory, merge
 from shuangsuiji.table_reader import map_columns, read_table
+
+if TYPE_CHECKING:
+    from shuangsuiji.store.models import Inspector
 
 INSPECTORS = Directory(
     table="inspector",
@@ -85,6 +89,20 @@ def list_inspectors(
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     rows = conn.execute(text(f"SELECT * FROM inspector{clause} ORDER BY department, cert_no"), params)
     return [_inspector_json(r._mapping) for r in rows]
+
+
+def officer_rows(conn: Connection, department: str | None = None, *, include_removed: bool = False) -> list[Inspector]:
+    """The officers (of one department) as typed rows, by department and certificate, as `inspectors list`."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Inspector, rows
+
+    query = select(Inspector).order_by(Inspector.department, Inspector.cert_no)
+    if department is not None:
+        query = query.where(Inspector.department == department.upper())
+    if not include_removed:
+        query = query.where(Inspector.in_directory == 1)
+    return rows(conn, query)
 
 
 def officer_labels(conn: Connection) -> dict[str, str]:

@@ -32,6 +32,16 @@ from shuangsuiji.domain.audit import canonical_json
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit
 from shuangsuiji.store import migrations
+from shuangsuiji.store.dialect import backend, is_sqlite
+
+
+def init(conn: Connection, operator: str) -> list[int]:
+    """Create or upgrade the schema (`shuangsuiji init`, the API's ``init()``), logging what was applied."""
+    before = migrations.current_version(conn)
+    applied = migrations.upgrade(conn)
+    if applied:
+        audit.append(conn, operator, "init", {"from_version": before, "applied": applied})
+    return applied
 
 
 # ---------------------------------------------------------------- backup
@@ -230,7 +240,7 @@ def check(conn: Connection, expect_head: tuple[int, str] | None = None) -> dict:
         raise UserError("这不是已初始化的存储（没有结构版本），请先运行 shuangsuiji init",
                         "This is not an initialised store (no schema version); run `shuangsuiji init` first")
     report = _Report()
-    sqlite = conn.dialect.name == "sqlite"
+    sqlite = is_sqlite(conn)
     current = version == migrations.LATEST
     audit_result: dict = {}
 
@@ -289,7 +299,7 @@ def _expected_triggers(dialect: str, version: int) -> dict[str, tuple[str, str]]
 
 def _triggers(conn: Connection, version: int, report: _Report) -> int:
     """The store refuses changes through its triggers: each must be there, and unaltered."""
-    dialect = conn.dialect.name
+    dialect = backend(conn)
     expected = _expected_triggers(dialect, version)
     if dialect == "sqlite":
         found = {name: " ".join((sql or "").split())

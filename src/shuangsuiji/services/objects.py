@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 from sqlalchemy import Connection, text
 
@@ -12,6 +13,9 @@ from shuangsuiji.errors import UserError
 from shuangsuiji.services import importing
 from shuangsuiji.services.upsert import Directory, Load
 from shuangsuiji.table_reader import map_columns, open_table
+
+if TYPE_CHECKING:
+    from shuangsuiji.store.models import Entity
 
 ENTITIES = Directory(
     table="entity",
@@ -97,6 +101,44 @@ def list_objects(
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [_entity_json(r._mapping) for r in conn.execute(text(sql), params)], total
+
+
+def entity_row(conn: Connection, code: str) -> Entity:
+    """One entity as a typed row, by its code (spaces and case forgiven); UserError if absent."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Entity, rows
+
+    code = normalise_uscc(code)
+    found = rows(conn, select(Entity).where(Entity.uscc == code))
+    if not found:
+        raise UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
+    return found[0]
+
+
+def entity_rows(
+    conn: Connection,
+    *,
+    status: list[str] | None = None,
+    risk_class: list[str] | None = None,
+    region: list[str] | None = None,
+    industry: list[str] | None = None,
+    include_removed: bool = False,
+) -> Iterator[Entity]:
+    """The entities matching the filters (each list means "any of") as typed rows in code order,
+    streamed in batches: a whole directory is never in memory at once."""
+    from sqlmodel import col, select
+
+    from shuangsuiji.store.models import Entity, stream
+
+    query = select(Entity).order_by(Entity.uscc)
+    if not include_removed:
+        query = query.where(Entity.in_directory == 1)
+    for column, values in ((Entity.status, status), (Entity.risk_class, risk_class), (Entity.region, region),
+                           (Entity.industry, industry)):
+        if values:
+            query = query.where(col(column).in_(values))
+    return stream(conn, query)
 
 
 def show_object(conn: Connection, code: str) -> dict:

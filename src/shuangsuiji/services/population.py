@@ -15,6 +15,7 @@ from shuangsuiji.domain.directory import DRAWABLE_STATUSES
 from shuangsuiji.domain.plan import UNCLASSIFIED, normalise_scope, rate_inversions, stratum_takes
 from shuangsuiji.domain.task import classes_of, stratum_ratios
 from shuangsuiji.services.tasks import get_task
+from shuangsuiji.store.dialect import lines_agg, table_scan
 
 EXCLUSIONS = ("removed", "not_live", "unclassified", "no_ratio", "recent_same_item")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as domain.audit.utc_now: sortable text
@@ -122,7 +123,7 @@ def _sort_out(rows, ratios: dict[str, str]) -> tuple[dict[str, list[str]], list[
 def _sort_out_whole_directory(conn: Connection, ratios: dict[str, str]) -> tuple[dict[str, list[str]], list[tuple]]:
     """``_sort_out`` of the whole directory, done by the database: each class's drawable codes as one
     text, in code order, from the partial index alone; the rest counted by one GROUP BY."""
-    joined = "group_concat(uscc, char(10))" if conn.dialect.name == "sqlite" else "string_agg(uscc, chr(10))"
+    joined = lines_agg(conn, "uscc")
     strata = {}
     for c in ratios:
         which = "risk_class IS NULL" if c == UNCLASSIFIED else "risk_class = :cls"
@@ -177,7 +178,7 @@ def population(conn: Connection, task: dict, *, now: datetime | None = None) -> 
         if where:
             # One pass over the table: SQLite has no statistics to tell it that this beats looking every
             # drawable entity up from the index (an industry filter on a million entities: 0.2 s against 1.5 s).
-            hint = " NOT INDEXED" if conn.dialect.name == "sqlite" else ""
+            hint = table_scan(conn)
             sql = f"SELECT risk_class, in_directory, status, uscc FROM entity{hint} WHERE {' AND '.join(where)}"
             strata, groups = _sort_out(_fetch(conn, sql, params), ratios)
         else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
@@ -29,6 +29,9 @@ from shuangsuiji.errors import ExitCode, Problem, UserError
 from shuangsuiji.services import audit
 from shuangsuiji.services.checklists import as_problems, department_names, get_checklist, read_text, sha256_text
 from shuangsuiji.services.plans import plan_from_content
+
+if TYPE_CHECKING:
+    from shuangsuiji.store.models import Task
 
 TASK_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,63}$")
 
@@ -48,11 +51,37 @@ def _row(conn: Connection, task_id: str):
     return conn.execute(text("SELECT * FROM task WHERE id = :id"), {"id": task_id}).first()
 
 
+def _no_task(task_id: str) -> UserError:
+    return UserError(f"没有任务 {task_id}（用 shuangsuiji tasks list 查看）", f"No task {task_id} (see `shuangsuiji tasks list`)")
+
+
+def task_rows(conn: Connection, year: int | None = None) -> list[Task]:
+    """Every task (of ``year``) as typed rows, by year and id."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Task, rows
+
+    query = select(Task).order_by(Task.year, Task.id)
+    return rows(conn, query if year is None else query.where(Task.year == year))
+
+
+def task_row(conn: Connection, task_id: str) -> Task:
+    """One task as a typed row; UserError if there is no such task."""
+    from sqlmodel import select
+
+    from shuangsuiji.store.models import Task, rows
+
+    found = rows(conn, select(Task).where(Task.id == task_id))
+    if not found:
+        raise _no_task(task_id)
+    return found[0]
+
+
 def get_task(conn: Connection, task_id: str) -> dict:
     """The task row with ``definition`` parsed; UserError if there is no such task."""
     row = _row(conn, task_id)
     if row is None:
-        raise UserError(f"没有任务 {task_id}（用 shuangsuiji tasks list 查看）", f"No task {task_id} (see `shuangsuiji tasks list`)")
+        raise _no_task(task_id)
     out = dict(row._mapping)
     out["definition"] = json.loads(out["definition"])
     return out

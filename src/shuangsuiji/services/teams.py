@@ -24,6 +24,7 @@ from shuangsuiji.domain.teams import (
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.draws import _draw_row, _locked, selection
+from shuangsuiji.store.dialect import placeholders
 
 # 第十一条 reasons as users type them → the keys recorded in bundles.
 REASON_KEYS = {
@@ -98,7 +99,7 @@ def assign_inspectors(conn: Connection, draw_id: str, operator: str) -> dict:
         assignment = assign_teams(entities, team_draw)
     except AssignmentError as exc:
         raise UserError(exc.zh, str(exc), code=ExitCode.PROBLEMS) from None
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholders(conn, 1)
     pool_rows = [
         (draw_id, dept, i, s.id, s.ticket)
         for dept, pool in pools.items()

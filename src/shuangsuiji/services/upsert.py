@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.audit import utc_now
 from shuangsuiji.services import audit
+from shuangsuiji.store.dialect import is_distinct, is_postgresql, placeholders
 
 @dataclass(frozen=True)
 class Directory:
@@ -34,16 +35,6 @@ def open_permit(conn: Connection) -> None:
 def close_permit(conn: Connection) -> None:
     """Give the permit back before the transaction commits: no one else ever sees it."""
     conn.exec_driver_sql("DELETE FROM import_permit")
-
-
-def _placeholders(conn: Connection, n: int) -> str:
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return ", ".join([mark] * n)
-
-
-def _distinct(conn: Connection, a: str, b: str) -> str:
-    op = "IS NOT" if conn.dialect.name == "sqlite" else "IS DISTINCT FROM"
-    return f"{a} {op} {b}"
 
 
 def _executemany(conn: Connection, sql: str, rows: Sequence[tuple]) -> None:
@@ -102,9 +93,9 @@ class Load:
         self.count = 0
         open_permit(conn)
         cols = ", ".join(d.columns)
-        marks = _placeholders(conn, len(d.columns))
+        marks = placeholders(conn, len(d.columns))
         self.empty = conn.execute(text(f"SELECT COUNT(*) FROM {d.table}")).scalar_one() == 0
-        self.pg = conn.dialect.name == "postgresql"
+        self.pg = is_postgresql(conn)
         self.dropped: list[str] = []  # CREATE INDEX, then CREATE TRIGGER statements to run again in ``finish``
         if self.empty and not self.pg:
             # Building the table's indexes once after the rows are in is faster than growing them row by
@@ -167,7 +158,7 @@ class Load:
     def _merge_stage(self, operator: str, command: str, payload: dict[str, Any], sync: bool):
         conn, d, now = self.conn, self.d, self.now
         cols = ", ".join(d.columns)
-        differs = " OR ".join(_distinct(conn, f"t.{c}", f"s.{c}") for c in d.columns[1:])
+        differs = " OR ".join(is_distinct(conn, f"t.{c}", f"s.{c}") for c in d.columns[1:])
         if self.pg:
             conn.exec_driver_sql("ANALYZE stage")  # temporary tables are never analysed automatically
         # One pass decides what happens to each staged row: I(nsert), U(pdate); unchanged rows are left out.
@@ -200,7 +191,7 @@ class Load:
                     f"INSERT INTO {d.history_table} ({history_cols}) "
                     f"SELECT t.{d.key}, '{field}', t.{field}, s.{field}, :now, :op, :seq "
                     f"FROM stage_op o JOIN stage s ON s.{d.key} = o.k JOIN {d.table} t ON t.{d.key} = o.k "
-                    f"WHERE o.op = 'U' AND {_distinct(conn, f't.{field}', f's.{field}')}"
+                    f"WHERE o.op = 'U' AND {is_distinct(conn, f't.{field}', f's.{field}')}"
                 ),
                 params,
             )

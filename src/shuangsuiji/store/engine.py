@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from shuangsuiji.errors import ExitCode, UserError
+from shuangsuiji.store.dialect import is_sqlite, sqlite_path, url_for
 
 DEFAULT_DB = "shuangsuiji.db"
 
@@ -44,26 +45,6 @@ BUSY_TIMEOUT_MS = _busy_timeout_ms(os.environ.get("SHUANGSUIJI_BUSY_TIMEOUT_MS",
 PG_WRITE_LOCK = 0x5353_4A5F_5752  # "SSJ_WR"
 
 
-def url_for(db: str) -> str:
-    """A SQLAlchemy URL for ``--db``: a URL as given, anything else is a SQLite file path.
-
-    ``postgresql://`` (and ``postgres://``) without a driver means psycopg 3; other databases
-    are refused by name (exit 2).
-    """
-    if "://" in db:
-        scheme, rest = db.split("://", 1)
-        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-            return "postgresql+psycopg://" + rest
-        if scheme == "sqlite":
-            return db
-        raise UserError(
-            f"不支持的存储 {scheme}://：--db 须为 SQLite 文件路径或 postgresql:// URL",
-            f"Unsupported store {scheme}://: --db must be a SQLite file path or a postgresql:// URL",
-            code=ExitCode.USAGE,
-        )
-    return "sqlite:///" + str(Path(db).expanduser().resolve())
-
-
 def shown(db: str) -> str:
     """``--db`` as it may be printed or logged: a URL without its password."""
     if "://" not in db:
@@ -71,10 +52,6 @@ def shown(db: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(db).render_as_string(hide_password=True)
-
-
-def sqlite_path(db: str) -> Path | None:
-    return None if "://" in db else Path(db).expanduser().resolve()
 
 
 def read_only_sqlite(db: str) -> bool:
@@ -156,7 +133,7 @@ class Store:
     def __init__(self, db: str):
         self.db = db
         self.engine = make_engine(db)
-        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_sqlite = is_sqlite(self.engine)
         self.read_only = self.is_sqlite and read_only_sqlite(db)
         self.rolled_back = False  # a write transaction was cut short by an error (main: closed stdout)
 

@@ -1,15 +1,38 @@
-"""The store's tables as SQLModel classes: typed rows for services and output.
+"""The store's tables as SQLModel classes: the typed rows of the Python API (api.py).
 
-The schema itself is created by ``migrations.py``; ``tests/test_store.py`` checks that a
-migrated store has exactly these tables and columns, so the two cannot drift apart.
+The schema itself is created by ``migrations.py``, never from these classes (no ``create_all``).
+``tests/test_schema.py`` checks that a migrated store, on SQLite and on PostgreSQL, has exactly
+these tables and columns with the same NOT NULL and primary keys, so the two cannot drift apart;
+indexes, unique constraints and triggers are pinned there by the schema snapshots instead.
+The services return these rows for the API's record reads (``services.tasks.task_rows``,
+``services.draws.get_draw``, ``services.objects.entity_rows`` …). The commands and the bulk paths
+keep plain SQL, measured faster (docs/python-api.md): building these classes and the ORM costs
+~0.17 s of start-up, which a listing does not pay for the same output; imports and the draw's
+population fetch plain tuples.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Iterator, Optional, TypeVar
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Connection, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel
+from sqlmodel.sql.expression import SelectOfScalar
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def rows(conn: Connection, query: SelectOfScalar[Row]) -> list[Row]:
+    """The rows a ``select(Model)`` finds, read in the caller's transaction (the session joins it and
+    never commits or rolls it back)."""
+    with Session(bind=conn) as session:
+        return list(session.exec(query))
+
+
+def stream(conn: Connection, query: SelectOfScalar[Row], batch: int = 1000) -> Iterator[Row]:
+    """``rows`` a batch at a time, for a whole directory."""
+    with Session(bind=conn) as session:
+        yield from session.exec(query.execution_options(yield_per=batch))
 
 
 class Department(SQLModel, table=True):
