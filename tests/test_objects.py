@@ -90,7 +90,12 @@ def test_reimport_is_all_unchanged_and_adds_one_log_entry(store, store_env):
     assert entry["payload"]["sha256"] == summary["sha256"]
 
 
-def test_changes_keep_history_and_sync_removes_without_deleting(store, tmp_path, store_env):
+@pytest.mark.parametrize("batch", [None, 7])  # 7: the re-import merged a few rows at a time, as a big file is
+def test_changes_keep_history_and_sync_removes_without_deleting(store, tmp_path, store_env, monkeypatch, batch):
+    if batch:
+        from shuangsuiji import table_reader
+
+        monkeypatch.setattr(table_reader, "BATCH_ROWS", batch)
     rows = example_rows()
     changed_code, removed_code = rows[0][0], rows[1][0]
     rows[0][6] = "吊销，未注销"  # status alias
@@ -117,6 +122,7 @@ def test_changes_keep_history_and_sync_removes_without_deleting(store, tmp_path,
     assert gone["history"][-1]["field"] == "in_directory"
     assert count(store_env, "entity") == 400  # never deleted
     assert len(store("objects", "list", "--json").json()) == 399
+    assert count(store_env, "entity_history") == 3  # status, risk class, membership: each once
 
     # back in the file: it returns to the directory, and that is recorded too
     result = store("objects", "import", EXAMPLES / "objects.csv", "--json")

@@ -165,10 +165,7 @@ class CodeKeys:
 
         if not keys:
             return {}
-        digits = self.value[np.frombuffer("".join(keys).encode("ascii"), dtype=np.uint8).reshape(-1, 18)]
-        h = (digits[:, :5] @ self.head).astype(np.uint32)
-        p = (digits[:, 5:17] @ self.tail) ^ (h.astype(np.uint64) * self.mix)
-        bucket = ((p * self.spread) >> self.top).astype(np.intp)
+        p, h, bucket = self._encode(keys)
         earlier = self._contains(p, h, bucket)
         repeats: dict[int, int | None] = {int(j): None for j in np.flatnonzero(earlier)}
         if len(set(keys)) != len(keys):
@@ -181,6 +178,18 @@ class CodeKeys:
         keep[list(repeats)] = False
         self._insert(p[keep], h[keep], bucket[keep])
         return repeats
+
+    def contains(self, keys: list[str]) -> list[bool]:
+        """For each valid code, whether it was added."""
+        return self._contains(*self._encode(keys)).tolist() if keys else []
+
+    def _encode(self, keys: list[str]):
+        import numpy as np
+
+        digits = self.value[np.frombuffer("".join(keys).encode("ascii"), dtype=np.uint8).reshape(-1, 18)]
+        h = (digits[:, :5] @ self.head).astype(np.uint32)
+        p = (digits[:, 5:17] @ self.tail) ^ (h.astype(np.uint64) * self.mix)
+        return p, h, ((p * self.spread) >> self.top).astype(np.intp)
 
     def _contains(self, p, h, bucket):
         import numpy as np

@@ -48,8 +48,8 @@ def import_objects(
     # faster, mostly fewer page faults).
     # Every row is still checked: after a bad row (without --skip-invalid) the rest are only
     # checked, and refuse_or_skip below raises, so the transaction rolls back and nothing is written.
-    load = Load(conn, ENTITIES)
     seen = importing.CodeKeys()  # the codes so far, 12 bytes each: memory stays flat at 18 million rows
+    load = Load(conn, ENTITIES, seen, operator)  # a re-import is merged a batch at a time, too
     for records in importing.parse_batches(
         table.file,
         batches,

@@ -94,12 +94,20 @@ class Load:
 
     All of it runs in the caller's transaction: a batch added and then an error (a bad row
     found later, a killed process) leaves the store as it was.
+
+    Given ``seen`` (the file's keys, as ``importing.CodeKeys`` keeps them) and ``operator``, a
+    directory that already has rows is merged a batch at a time, so the staged rows never grow
+    past one batch (SQLite keeps temporary tables in memory): each batch's history rows carry
+    the sequence number its log entry will get in ``finish`` (the write lock is held, so no one
+    else appends), and ``--sync`` finds the absent rows by looking their keys up in ``seen``.
     """
 
-    def __init__(self, conn: Connection, d: Directory):
+    def __init__(self, conn: Connection, d: Directory, seen=None, operator: str | None = None):
         self.conn, self.d = conn, d
         self.now = utc_now()
         self.count = 0
+        self.seen, self.operator = seen, operator
+        self.ops = {"I": 0, "U": 0}
         open_permit(conn)
         cols = ", ".join(d.columns)
         marks = _placeholders(conn, len(d.columns))
@@ -127,6 +135,7 @@ class Load:
             col_defs = ", ".join(f"{c} TEXT" + (" PRIMARY KEY" if c == d.key else "") for c in d.columns)
             conn.exec_driver_sql(f"CREATE TEMP TABLE stage ({col_defs})")
             self.insert = f"INSERT INTO stage ({cols}) VALUES ({marks})"
+            self.seq = conn.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log").scalar_one()
 
     def _drop(self, kind: str, name: str | None = None) -> None:
         """Drop the table's indexes (or the named trigger), keeping their statements for ``finish``."""
@@ -148,6 +157,9 @@ class Load:
         else:
             _executemany(self.conn, self.insert, records)
         self.count += len(records)
+        if self.seen is not None and not self.empty:
+            self._merge_staged(self.operator)
+            self.conn.exec_driver_sql("TRUNCATE stage" if self.pg else "DELETE FROM stage")
 
     def finish(
         self, *, operator: str, command: str, payload: dict[str, Any], sync: bool = False
@@ -166,24 +178,18 @@ class Load:
 
     def _merge_stage(self, operator: str, command: str, payload: dict[str, Any], sync: bool):
         conn, d, now = self.conn, self.d, self.now
-        cols = ", ".join(d.columns)
-        differs = " OR ".join(_distinct(conn, f"t.{c}", f"s.{c}") for c in d.columns[1:])
-        if self.pg:
-            conn.exec_driver_sql("ANALYZE stage")  # temporary tables are never analysed automatically
-        # One pass decides what happens to each staged row: I(nsert), U(pdate); unchanged rows are left out.
-        conn.exec_driver_sql(
-            f"CREATE TEMP TABLE stage_op AS SELECT s.{d.key} AS k, "
-            f"CASE WHEN t.{d.key} IS NULL THEN 'I' ELSE 'U' END AS op "
-            f"FROM stage s LEFT JOIN {d.table} t ON t.{d.key} = s.{d.key} "
-            f"WHERE t.{d.key} IS NULL OR t.in_directory = 0 OR {differs}"
-        )
-        counts = dict(conn.exec_driver_sql("SELECT op, COUNT(*) FROM stage_op GROUP BY op").all())
-
+        if self.seen is None:
+            self._merge_staged(operator)  # the whole file is staged: it decides what is absent
+            absent_from = "stage"
+        else:
+            absent_from = self._absent() if sync else None
         def absent(t: str) -> str:
-            return f"{t}.in_directory = 1 AND NOT EXISTS (SELECT 1 FROM stage s WHERE s.{d.key} = {t}.{d.key})"
+            if absent_from == "stage":
+                return f"{t}.in_directory = 1 AND NOT EXISTS (SELECT 1 FROM stage s WHERE s.{d.key} = {t}.{d.key})"
+            return f"{t}.{d.key} IN (SELECT k FROM absent)"
 
         removed = conn.exec_driver_sql(f"SELECT COUNT(*) FROM {d.table} t WHERE {absent('t')}").scalar_one() if sync else 0
-        inserted, updated = counts.get("I", 0), counts.get("U", 0)
+        inserted, updated = self.ops["I"], self.ops["U"]
         summary = {
             "inserted": inserted,
             "updated": updated,
@@ -191,8 +197,67 @@ class Load:
             "removed": removed,
         }
         entry = audit.append(conn, operator, command, {**payload, **summary})
+        assert entry.seq == self.seq, "the log entry is the one the history rows point at"
         params = {"now": now, "op": operator, "seq": entry.seq}
+        history_cols = f"{d.history_key}, field, old_value, new_value, changed_at, operator, audit_seq"
+        if sync and removed:
+            # 第五条: removed from the directory, never deleted — the history and past draws keep it.
+            conn.execute(
+                text(
+                    f"INSERT INTO {d.history_table} ({history_cols}) "
+                    f"SELECT t.{d.key}, 'in_directory', '1', '0', :now, :op, :seq FROM {d.table} t WHERE {absent('t')}"
+                ),
+                params,
+            )
+            conn.execute(
+                text(f"UPDATE {d.table} SET in_directory = 0, updated_at = :now WHERE {absent(d.table)}"),
+                {"now": now},
+            )
+        if absent_from == "absent":
+            conn.exec_driver_sql("DROP TABLE absent")
+        conn.exec_driver_sql("DROP TABLE stage")
+        return summary, entry
 
+    def _absent(self) -> str:
+        """The keys in the directory but not in the file, into the temporary table ``absent``:
+        the directory's keys read in chunks and looked up in ``seen``."""
+        conn, d = self.conn, self.d
+        conn.exec_driver_sql("DROP TABLE IF EXISTS absent")
+        conn.exec_driver_sql("CREATE TEMP TABLE absent (k TEXT PRIMARY KEY)")
+        listed = conn.exec_driver_sql(  # streamed: never the whole directory's keys at once
+            f"SELECT {d.key} FROM {d.table} WHERE in_directory = 1", execution_options={"stream_results": True}
+        )
+        for chunk in listed.partitions(50_000):
+            keys = [k for (k,) in chunk]
+            gone = [(k,) for k, found in zip(keys, self.seen.contains(keys)) if not found]
+            if gone:
+                _executemany(conn, f"INSERT INTO absent (k) VALUES ({_placeholders(conn, 1)})", gone)
+        return "absent"
+
+    def _merge_staged(self, operator: str) -> None:
+        """Apply what is staged: new rows inserted, changed rows updated with their history (under
+        the log entry ``finish`` will write, ``self.seq``); counts added to ``self.ops``."""
+        conn, d, now = self.conn, self.d, self.now
+        differs = " OR ".join(_distinct(conn, f"t.{c}", f"s.{c}") for c in d.columns[1:])
+        if self.pg and not getattr(self, "analysed", False):
+            conn.exec_driver_sql("ANALYZE stage")  # temporary tables are never analysed automatically
+            self.analysed = True  # one batch is like the next: the first one's statistics serve
+        # One pass decides what happens to each staged row: I(nsert), U(pdate); unchanged rows are left out.
+        conn.exec_driver_sql("DROP TABLE IF EXISTS stage_op")
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE stage_op AS SELECT s.{d.key} AS k, "
+            f"CASE WHEN t.{d.key} IS NULL THEN 'I' ELSE 'U' END AS op "
+            f"FROM stage s LEFT JOIN {d.table} t ON t.{d.key} = s.{d.key} "
+            f"WHERE t.{d.key} IS NULL OR t.in_directory = 0 OR {differs}"
+        )
+        counts = dict(conn.exec_driver_sql("SELECT op, COUNT(*) FROM stage_op GROUP BY op").all())
+        for op, n in counts.items():
+            self.ops[op] += n
+        if not counts:
+            conn.exec_driver_sql("DROP TABLE stage_op")
+            return
+        params = {"now": now, "op": operator, "seq": self.seq}
+        cols = ", ".join(d.columns)
         history_cols = f"{d.history_key}, field, old_value, new_value, changed_at, operator, audit_seq"
         for field in d.tracked:
             conn.execute(
@@ -229,19 +294,4 @@ class Load:
             ),
             {"now": now},
         )
-        if sync and removed:
-            # 第五条: removed from the directory, never deleted — the history and past draws keep it.
-            conn.execute(
-                text(
-                    f"INSERT INTO {d.history_table} ({history_cols}) "
-                    f"SELECT t.{d.key}, 'in_directory', '1', '0', :now, :op, :seq FROM {d.table} t WHERE {absent('t')}"
-                ),
-                params,
-            )
-            conn.execute(
-                text(f"UPDATE {d.table} SET in_directory = 0, updated_at = :now WHERE {absent(d.table)}"),
-                {"now": now},
-            )
         conn.exec_driver_sql("DROP TABLE stage_op")
-        conn.exec_driver_sql("DROP TABLE stage")
-        return summary, entry
