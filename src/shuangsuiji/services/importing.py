@@ -153,12 +153,9 @@ class CodeKeys:
         self.mix, self.spread, self.top = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(60)
         self.runs: list[list[tuple]] = [[] for _ in range(self.BUCKETS)]  # per bucket: sorted (p, 25-bit part) runs
         self.unnamed: set[str] = set()  # repeated codes whose first row is still to be named
-        value = np.zeros(256, dtype=np.uint64)
+        self.value = np.zeros(256, dtype=np.uint8)
         for c, v in uscc_rules.VALUE.items():
-            value[ord(c)] = v
-        self.value = value
-        self.head = np.array([31**k for k in range(4, -1, -1)], dtype=np.uint64)
-        self.tail = np.array([31**k for k in range(11, -1, -1)], dtype=np.uint64)
+            self.value[ord(c)] = v
 
     def add(self, keys: list[str], numbers: list[int]) -> dict[int, int | None]:
         import numpy as np
@@ -186,10 +183,15 @@ class CodeKeys:
     def _encode(self, keys: list[str]):
         import numpy as np
 
-        digits = self.value[np.frombuffer("".join(keys).encode("ascii"), dtype=np.uint8).reshape(-1, 18)]
-        h = (digits[:, :5] @ self.head).astype(np.uint32)
-        p = (digits[:, 5:17] @ self.tail) ^ (h.astype(np.uint64) * self.mix)
-        return p, h, ((p * self.spread) >> self.top).astype(np.intp)
+        digits = self.value[np.frombuffer("".join(keys).encode("ascii"), dtype=np.uint8)].reshape(-1, 18)
+        h, lo = digits[:, 0].astype(np.uint64), digits[:, 5].astype(np.uint64)
+        for j in range(1, 17):  # base 31, most significant first (Horner)
+            if j < 5:
+                h = h * np.uint64(31) + digits[:, j]
+            elif j > 5:
+                lo = lo * np.uint64(31) + digits[:, j]
+        p = lo ^ (h * self.mix)
+        return p, h.astype(np.uint32), ((p * self.spread) >> self.top).astype(np.intp)
 
     def _contains(self, p, h, bucket):
         import numpy as np
