@@ -21,7 +21,7 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Iterator
 
@@ -58,6 +58,7 @@ MAX_ROWS = 1_048_576  # Excel's own limit of a sheet, also for a CSV
 # Characters no list has a use for and that XML outputs cannot carry: C0 controls other than
 # tab, line feed and carriage return (a quoted CSV field or an XLSX cell may hold line breaks).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PLAIN = bytes([9, 10, 13, *range(32, 256)])  # deleted from a chunk of UTF-8 or GB18030, what is left is control characters
 
 
 def read_limited(path: Path, variable: str = "SHUANGSUIJI_MAX_FILE_MB", default_mb: int = MAX_FILE_MB) -> bytes:
@@ -144,13 +145,15 @@ def _survey(path: Path, encoding: str | None) -> tuple[str, bool, int]:
             except LookupError:
                 raise UserError(f"未知的编码 {enc}", f"Unknown encoding {enc}") from None
             control, lines, done = False, 0, 0
+            plain = codecs.lookup(enc).name in ("utf-8", "utf-8-sig", "gb18030", "gbk")
             try:
                 with open(path, "rb") as fh:
                     while chunk := fh.read(_PIECE_BYTES):
                         start = done - len(decoder.getstate()[0])
                         done += len(chunk)
                         text = decoder.decode(chunk)
-                        control = control or _CONTROL.search(text) is not None
+                        if not control:  # bytes below 0x20 are those characters themselves in these encodings
+                            control = bool(chunk.translate(None, _PLAIN)) if plain else _CONTROL.search(text) is not None
                         lines += text.count("\n")
                     start = done - len(decoder.getstate()[0])
                     text = decoder.decode(b"", final=True)
@@ -249,6 +252,7 @@ def _no_encoding(name: str) -> UserError:
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_BREAK = re.compile(r"\r\n|\r|\n")  # where _LINE ends a line
 
 
 def _lines(pieces: Iterator[str]) -> Iterator[list[str]]:
@@ -286,18 +290,31 @@ def _read_csv(pieces: Iterator[str], name: str) -> tuple[list[str], Iterator[Row
 
 
 def _csv_batches(reader, name: str) -> Iterator[Rows]:
-    batch: Rows = []
+    """Rows a batch at a time, each with the line it ends on (``reader.line_num`` after it).
+
+    A batch is read in C (``islice``); when it spans exactly one line a row and has no blank
+    row, the numbers are a range; otherwise each row counts one line plus the line breaks
+    inside its quoted fields (the lines ``_lines`` cut), and blank rows are dropped.
+    """
     try:
-        for values in reader:
-            if values and any(values):
-                batch.append((reader.line_num, values))
-                if len(batch) == BATCH_ROWS:
-                    yield batch
-                    batch = []
+        while True:
+            start = reader.line_num
+            rows = list(islice(reader, BATCH_ROWS))
+            if not rows:
+                return
+            if reader.line_num - start == len(rows) and all(map(any, rows)):
+                yield list(zip(range(start + 1, reader.line_num + 1), rows))
+                continue
+            batch: Rows = []
+            line = start
+            for values in rows:
+                line += 1 + sum(len(_BREAK.findall(v)) for v in values if "\n" in v or "\r" in v)
+                if values and any(values):
+                    batch.append((line, values))
+            if batch:
+                yield batch
     except csv.Error as exc:
         raise _malformed(name, reader, exc) from None
-    if batch:
-        yield batch
 
 
 def _malformed(name: str, reader, exc: csv.Error) -> UserError:
