@@ -134,6 +134,12 @@ class Load:
             # On PostgreSQL DROP INDEX locks readers out of the table until COMMIT: only for the first
             # load of an empty directory, when there is nothing to read yet (docs/scale.md).
             self._drop_pg_indexes() if self.pg else self._drop("index")
+            if not self.pg:
+                # Rows are appended in rowid order, which needs few cached pages, and an index build's
+                # sort holds as much memory as the cache may: 32 MB each, not the store's 128 MB, keep the
+                # peak of an 18-million-row first import flat (docs/scale.md, "Import at scale").
+                self.cache = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+                conn.exec_driver_sql("PRAGMA cache_size = -32768")
         if not self.pg:
             # The INSERT refusal trigger (migration 6) goes too, for this transaction only, so new rows
             # cost no permit lookup each (measured: 100,000 new rows into a directory, 3.5 s -> 3.9 s
@@ -207,6 +213,8 @@ class Load:
             summary, entry = self._merge_stage(operator, command, payload, sync)
         for sql in self.dropped:
             conn.exec_driver_sql(sql)
+        if self.empty and not self.pg:
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(self.cache)}")
         close_permit(conn)
         return summary, entry
 
