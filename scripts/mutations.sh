@@ -220,12 +220,25 @@ mutate xlsx-bomb-read src/shuangsuiji/table_reader.py \
   '    if total > cap or bomb:' '    if False:' \
   tests/test_hostile.py -k decompression
 mutate control-characters-accepted src/shuangsuiji/table_reader.py \
-  '        if _CONTROL.search("\t".join(' '        if False and _CONTROL.search("\t".join(' \
+  '        if control and _CONTROL.search("\t".join(' '        if False and _CONTROL.search("\t".join(' \
   tests/test_hostile.py -k control_characters_are_refused
 mutate csv-split-at-separators src/shuangsuiji/table_reader.py \
-  '        lines = _LINE.findall(carry + pieces.popleft())' '        lines = (carry + pieces.popleft()).splitlines(keepends=True)' \
+  '        lines = _LINE.findall(carry + piece)' '        lines = (carry + piece).splitlines(keepends=True)' \
   tests/test_hostile.py -k line_separators
 mutate archive-member-unbounded src/shuangsuiji/services/archive_verify.py \
+mutate control-characters-unsurveyed src/shuangsuiji/table_reader.py \
+  '                            control = bool(chunk.translate(None, _PLAIN))' '                            control = False and bool(chunk.translate(None, _PLAIN))' \
+  tests/test_hostile.py -k control_characters_are_refused
+mutate row-numbers-by-position src/shuangsuiji/table_reader.py \
+  '            if reader.line_num - start == len(rows) and all(map(any, rows)):' '            if True:' \
+  tests/test_tabular.py -k row_numbers
+mutate code-keys-by-64-bits src/shuangsuiji/services/importing.py \
+  '                        found[at[k]] = rh[i] == h[at[k]]' '                        found[at[k]] = True' \
+  tests/test_objects.py -k code_keys
+mutate sync-absent-inverted src/shuangsuiji/services/upsert.py \
+  'zip(keys, self.seen.contains(keys)) if not found]' 'zip(keys, self.seen.contains(keys)) if found]' \
+  tests/test_objects.py -k sync_removes
+mutate archive-member-unbounded src/shuangsuiji/services/archive.py \
   '    if info.file_size <= cap << 20:' '    if True:' \
   tests/test_hostile.py -k archive_verify
 mutate audit-filter-wildcards src/shuangsuiji/services/audit.py \

@@ -90,7 +90,12 @@ def test_reimport_is_all_unchanged_and_adds_one_log_entry(store, store_env):
     assert entry["payload"]["sha256"] == summary["sha256"]
 
 
-def test_changes_keep_history_and_sync_removes_without_deleting(store, tmp_path, store_env):
+@pytest.mark.parametrize("batch", [None, 7])  # 7: the re-import merged a few rows at a time, as a big file is
+def test_changes_keep_history_and_sync_removes_without_deleting(store, tmp_path, store_env, monkeypatch, batch):
+    if batch:
+        from shuangsuiji import table_reader
+
+        monkeypatch.setattr(table_reader, "BATCH_ROWS", batch)
     rows = example_rows()
     changed_code, removed_code = rows[0][0], rows[1][0]
     rows[0][6] = "吊销，未注销"  # status alias
@@ -117,6 +122,7 @@ def test_changes_keep_history_and_sync_removes_without_deleting(store, tmp_path,
     assert gone["history"][-1]["field"] == "in_directory"
     assert count(store_env, "entity") == 400  # never deleted
     assert len(store("objects", "list", "--json").json()) == 399
+    assert count(store_env, "entity_history") == 3  # status, risk class, membership: each once
 
     # back in the file: it returns to the directory, and that is recorded too
     result = store("objects", "import", EXAMPLES / "objects.csv", "--json")
@@ -234,3 +240,49 @@ def test_import_prints_plain_progress_lines_to_a_pipe_unless_quiet(command, file
     assert quiet.code == 0 and "reading" not in quiet.err, quiet.err
     short = run_process(command, "import", EXAMPLES / file)  # the default interval: nothing for a short run
     assert short.code == 0 and "reading" not in short.err, short.err
+
+
+def test_code_keys_find_exactly_the_repeats_a_set_of_strings_finds():
+    """The compact set of codes (12 bytes a code) answers as a set of the strings does, across
+    batches and within one, and two codes sharing their 64-bit part are still told apart."""
+    import random
+
+    from shuangsuiji.domain.uscc import ALPHABET, make
+    from shuangsuiji.services.importing import CodeKeys
+
+    rng = random.Random(17)
+    pool = [make("9" + "".join(rng.choice(ALPHABET) for _ in range(16))) for _ in range(3000)]
+    # Same last 12 characters, other first 5: with the mixing switched off their 64-bit parts are equal.
+    twins = [make(head + "1234567ABCDE") for head in ("91441", "92441", "93441", "91442")]
+    for mix in (None, 0):
+        keys, expected, seen = CodeKeys(), [], set()
+        if mix is not None:
+            keys.mix = keys.mix.__class__(mix)
+        codes = twins[:1] + [rng.choice(pool) for _ in range(6000)] + twins[1:] + twins  # twins: later batches
+        for start in range(0, len(codes), 700):
+            batch, earlier = codes[start:start + 700], set(codes[:start])
+            repeats = keys.add(batch, list(range(start, start + len(batch))))
+            # A repeat of an earlier batch: its first row is named later (None); within the batch: at once.
+            want = {j: None if code in earlier else start + batch.index(code)
+                    for j, code in enumerate(batch) if code in earlier or batch.index(code) < j}
+            assert repeats == want
+            expected.append(len(want))
+        assert sum(expected) == len(codes) - len(set(codes))
+
+
+def test_a_first_load_leaves_every_index_trigger_and_foreign_key_as_it_found_them(cli, store_env):
+    """The first load of an empty directory drops the table's indexes (and, on PostgreSQL, the foreign
+    key that needs the unique one) to build them once after the rows are in: all are back after it."""
+    from conftest import ON_PG
+
+    schema = ("SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() UNION ALL "
+              "SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint UNION ALL "
+              "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1"
+              if ON_PG else "SELECT name || ' ' || COALESCE(sql, '') FROM sqlite_master ORDER BY 1")
+    assert cli("init").code == 0
+    with connect(store_env) as conn:
+        before = conn.execute(schema).fetchall()
+    assert cli("objects", "import", EXAMPLES / "objects.csv").code == 0
+    with connect(store_env) as conn:
+        assert conn.execute(schema).fetchall() == before  # word for word, as the migrations made them
+    assert count(store_env, "entity") == 400

@@ -72,3 +72,21 @@ def test_damaged_xlsx_is_an_error_not_a_traceback(tmp_path):
     path.write_bytes(b"not a zip")
     with pytest.raises(UserError, match="XLSX"):
         read_table(path)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 50_000])
+def test_row_numbers_hold_across_batches_quoted_line_breaks_and_blank_rows(tmp_path, monkeypatch, batch):
+    """Each row is numbered by the line it ends on, as csv.reader counts them, whatever the batch."""
+    import csv
+    import io
+
+    from shuangsuiji import table_reader
+
+    monkeypatch.setattr(table_reader, "BATCH_ROWS", batch)
+    text = ('uscc,name,status\r\n\r\n91350100M000100Y43,"two\r\nlines\rand\nmore",存续\r\n,,\n'
+            '914403001922038216,x,存续\n\n"a\n\n",b,c\r\nlast,row,here')
+    path = tmp_path / "a.csv"
+    path.write_bytes(text.encode("utf-8"))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    expected = [(reader.line_num, row) for row in reader if row and any(row)][1:]
+    assert read_table(path).rows == expected

@@ -3,7 +3,9 @@
 Rows come out as lists of text with the row number the user sees in the file, so every
 error can name file, row and column. ``open_table`` gives them in batches as the file is
 read, so a million-row directory is never held as one list of rows (``read_table`` collects
-the batches, for the small files of the other imports).
+the batches, for the small files of the other imports). A CSV is read twice, a megabyte at a
+time: once to settle its encoding (the whole file must decode) and to look for control
+characters, once to parse it, hashing it as it goes; so memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import os
 import re
 import unicodedata
 import zipfile
-from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Iterator
 
@@ -30,7 +32,8 @@ from shuangsuiji.errors import Problem, UserError
 AUTO_ENCODINGS = ("utf-8-sig", "gb18030")
 
 BATCH_ROWS = 50_000  # rows per batch from open_table: a few tens of MB of row lists at a time
-_PIECE_BYTES = 1 << 20  # the file is decoded and split into lines a megabyte at a time
+_PIECE_BYTES = 1 << 20  # a CSV is read, hashed, decoded and split into lines a megabyte at a time
+_WHOLE_BYTES = 64 << 20  # a smaller CSV that will not decode piece by piece is decoded whole, for the exact message
 
 Rows = list[tuple[int, list[str]]]  # (row number in the file, values)
 
@@ -55,22 +58,33 @@ MAX_ROWS = 1_048_576  # Excel's own limit of a sheet, also for a CSV
 # Characters no list has a use for and that XML outputs cannot carry: C0 controls other than
 # tab, line feed and carriage return (a quoted CSV field or an XLSX cell may hold line breaks).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_PLAIN = bytes([9, 10, 13, *range(32, 256)])  # deleted from a chunk of UTF-8 or GB18030, what is left is control characters
 
 
 def read_limited(path: Path, variable: str = "SHUANGSUIJI_MAX_FILE_MB", default_mb: int = MAX_FILE_MB) -> bytes:
     """The bytes of an imported file, refused (named) when it is larger than the limit ``variable`` sets."""
-    name = str(path)
-    cap = limit(variable, default_mb)
-    try:
-        size = path.stat().st_size
-        if size > cap << 20:
-            raise UserError(
-                f"{name}：文件大小 {size >> 20} MB 超过上限 {cap} MB（可用 {variable} 调整）",
-                f"{name}: {size >> 20} MB is over the limit of {cap} MB (raise it with {variable})",
-            )
+    with _unreadable(path):
+        _check_size(path, variable, default_mb)
         return path.read_bytes()
+
+
+def _check_size(path: Path, variable: str = "SHUANGSUIJI_MAX_FILE_MB", default_mb: int = MAX_FILE_MB) -> None:
+    cap = limit(variable, default_mb)
+    size = path.stat().st_size
+    if size > cap << 20:
+        raise UserError(
+            f"{path}：文件大小 {size >> 20} MB 超过上限 {cap} MB（可用 {variable} 调整）",
+            f"{path}: {size >> 20} MB is over the limit of {cap} MB (raise it with {variable})",
+        )
+
+
+@contextmanager
+def _unreadable(path: Path) -> Iterator[None]:
+    """An OSError while reading ``path``, as the named error a user can act on."""
+    try:
+        yield
     except OSError as exc:
-        raise UserError(f"无法读取文件 {name}：{exc.strerror}", f"Cannot read {name}: {exc.strerror}") from exc
+        raise UserError(f"无法读取文件 {path}：{exc.strerror}", f"Cannot read {path}: {exc.strerror}") from exc
 
 
 class EmptyTable(UserError):
@@ -100,28 +114,85 @@ def open_table(
     """The table's headers now, and its rows in batches of ``BATCH_ROWS`` as they are read.
 
     Every read, encoding and empty-file error is raised here, exactly as ``read_table`` raises
-    it; a malformed CSV line is raised by the batches when they reach it. The file's text is
-    held (in pieces, dropped as read), but never all its rows at once: for a million-row
-    directory, those lists of strings were most of the import's 1.4 GB peak.
+    it; a malformed CSV line is raised by the batches when they reach it. A CSV's SHA-256 is
+    set on the table once its batches have all been read (it is hashed as it is parsed).
     """
     path = Path(path)
     name = str(path)
-    data = read_limited(path)
-    digest = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        data = read_limited(path)
         headers, batches, lines = _read_xlsx(data, name, sheet)
-        return Table(name, digest, None, headers, [], lines), _checked(batches, name, headers)
-    pieces, used = _decode_pieces(data, name, encoding)
-    del data  # from here on the file is held once, as text, and freed piece by piece
-    lines = sum(piece.count("\n") for piece in pieces) if count_lines else None
-    headers, batches = _read_csv(pieces, name)
-    return Table(name, digest, used, headers, [], lines), _checked(batches, name, headers)
+        return Table(name, hashlib.sha256(data).hexdigest(), None, headers, [], lines), _checked(batches, name, headers)
+    used, control, lines = _survey(path, encoding)
+    table = Table(name, "", used, headers=[], rows=[], lines=lines if count_lines else None)
+    headers, batches = _read_csv(_pieces(path, used, table), name)
+    table.headers = headers
+    return table, _checked(batches, name, headers, control)
 
 
-def _checked(batches: Iterator[Rows], name: str, headers: list[str]) -> Iterator[Rows]:
+def _survey(path: Path, encoding: str | None) -> tuple[str, bool, int]:
+    """The first reading of a CSV: the encoding that decodes all of it (as ``decode`` chooses),
+    whether its text holds a control character anywhere, and its count of lines.
+
+    On a decoding error ``decode`` gives the answer for a small file, so the messages (and the
+    byte they name) are exactly its own; a large one is named with the byte counted here.
+    """
+    with _unreadable(path):
+        _check_size(path)
+        for enc in (encoding,) if encoding else AUTO_ENCODINGS:
+            try:
+                decoder = codecs.getincrementaldecoder(enc)()
+            except LookupError:
+                raise UserError(f"未知的编码 {enc}", f"Unknown encoding {enc}") from None
+            control, lines, done = False, 0, 0
+            plain = codecs.lookup(enc).name in ("utf-8", "utf-8-sig", "gb18030", "gbk")
+            try:
+                with open(path, "rb") as fh:
+                    while chunk := fh.read(_PIECE_BYTES):
+                        start = done - len(decoder.getstate()[0])
+                        done += len(chunk)
+                        text = decoder.decode(chunk)
+                        if not control:  # bytes below 0x20 are those characters themselves in these encodings
+                            control = bool(chunk.translate(None, _PLAIN)) if plain else _CONTROL.search(text) is not None
+                        lines += text.count("\n")
+                    start = done - len(decoder.getstate()[0])
+                    text = decoder.decode(b"", final=True)
+                return enc, control or _CONTROL.search(text) is not None, lines + text.count("\n")
+            except UnicodeError as exc:  # not this encoding (or, as UTF-16 without a BOM, only readable whole)
+                if encoding and path.stat().st_size > _WHOLE_BYTES:
+                    at = start + exc.start if isinstance(exc, UnicodeDecodeError) else done
+                    raise UserError(
+                        f"{path}：不是 {enc} 编码（第 {at} 字节），请改用 --encoding 指定正确的编码。",
+                        f"{path}: not valid {enc} (byte {at}); give the right one with --encoding.",
+                    ) from None
+        if path.stat().st_size > _WHOLE_BYTES:
+            raise _no_encoding(str(path))
+        text, used = decode(path.read_bytes(), str(path), encoding)  # the usual message, or the text decoded whole
+        return used, _CONTROL.search(text) is not None, text.count("\n")
+
+
+def _pieces(path: Path, encoding: str, table: Table) -> Iterator[str]:
+    """The second reading: the file's text a piece at a time, its SHA-256 set on ``table`` at the end."""
+    digest = hashlib.sha256()
+    with _unreadable(path), open(path, "rb") as fh:
+        try:
+            decoder = codecs.getincrementaldecoder(encoding)()
+            while chunk := fh.read(_PIECE_BYTES):
+                digest.update(chunk)
+                yield decoder.decode(chunk)
+            yield decoder.decode(b"", final=True)
+        except UnicodeError:  # read whole by _survey (UTF-16 without a BOM), or changed since
+            fh.seek(0)
+            data = fh.read()
+            digest = hashlib.sha256(data)
+            yield decode(data, str(path), encoding)[0]
+    table.sha256 = digest.hexdigest()
+
+
+def _checked(batches: Iterator[Rows], name: str, headers: list[str], control: bool = True) -> Iterator[Rows]:
     """The batches, refused at the first one holding a control character (every such cell of it
     named by row and column) or past ``MAX_ROWS`` rows: the same refusal on SQLite and PostgreSQL,
-    before anything reaches the store."""
+    before anything reaches the store. ``control`` False: the whole text was found free of them."""
     max_rows = limit("SHUANGSUIJI_MAX_ROWS", MAX_ROWS)
     seen = 0
     for batch in batches:
@@ -131,7 +202,7 @@ def _checked(batches: Iterator[Rows], name: str, headers: list[str]) -> Iterator
                 f"{name}：超过 {max_rows} 行上限（可用 SHUANGSUIJI_MAX_ROWS 调整）",
                 f"{name}: more than {max_rows} rows (raise the limit with SHUANGSUIJI_MAX_ROWS)",
             )
-        if _CONTROL.search("\t".join("\t".join(values) for _, values in batch)):  # one scan; locate only on a hit
+        if control and _CONTROL.search("\t".join("\t".join(values) for _, values in batch)):  # one scan; locate only on a hit
             raise UserError(f"{name}：含控制字符，未写入任何数据", f"{name}: control characters; nothing was written",
                             problems=_control_problems(batch, name, headers))
         yield batch
@@ -170,55 +241,38 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
                     f"{name}：不是 {enc} 编码（第 {exc.start} 字节），请改用 --encoding 指定正确的编码。",
                     f"{name}: not valid {enc} (byte {exc.start}); give the right one with --encoding.",
                 ) from None
-    raise UserError(
+    raise _no_encoding(name)
+
+
+def _no_encoding(name: str) -> UserError:
+    return UserError(
         f"{name}：既不是 UTF-8 也不是 GB18030/GBK 编码，请用 --encoding 指定。",
         f"{name}: neither UTF-8 nor GB18030/GBK; give the encoding with --encoding (e.g. --encoding big5).",
     )
 
 
-def _decode_pieces(data: bytes, name: str, encoding: str | None) -> tuple[deque[str], str]:
-    """The text of ``data`` in pieces of about a megabyte, and the encoding that read it.
-
-    The same choice of encoding as ``decode`` (the whole file must decode), but the pieces can
-    be dropped one by one as their rows are read. On a decoding error ``decode`` itself gives
-    the answer, so the messages (and the byte they name) are exactly its own.
-    """
-    for enc in (encoding,) if encoding else AUTO_ENCODINGS:
-        try:
-            decoder = codecs.getincrementaldecoder(enc)()
-        except LookupError:
-            break  # an unknown encoding (or one without an incremental decoder): decode() handles it
-        try:
-            pieces = deque(decoder.decode(data[i : i + _PIECE_BYTES]) for i in range(0, len(data), _PIECE_BYTES))
-            pieces.append(decoder.decode(b"", final=True))
-            return pieces, enc
-        except UnicodeError:  # not this encoding (or, as UTF-16 without a BOM, only readable whole)
-            continue
-    text, used = decode(data, name, encoding)  # the whole text, or the usual message
-    return deque([text]), used
-
-
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_BREAK = re.compile(r"\r\n|\r|\n")  # where _LINE ends a line
 
 
-def _lines(pieces: deque[str]) -> Iterator[list[str]]:
+def _lines(pieces: Iterator[str]) -> Iterator[list[str]]:
     """The lines of the text, with their endings: split only at CR, LF and CRLF, where the csv
     module ends a record (``str.splitlines`` also splits at \\x0b, \\x0c, \\x1c-\\x1e, \\x85,
     U+2028 and U+2029, which csv.writer leaves unquoted inside a field).
 
     Each piece's last line waits for the next piece: it may be cut short, or be a "\r" whose
-    "\n" starts the next piece. Pieces are dropped as they are used.
+    "\n" starts the next piece.
     """
     carry = ""
-    while pieces:
-        lines = _LINE.findall(carry + pieces.popleft())
+    for piece in pieces:
+        lines = _LINE.findall(carry + piece)
         carry = lines.pop() if lines else ""
         yield lines
     if carry:
         yield [carry]
 
 
-def _read_csv(pieces: deque[str], name: str) -> tuple[list[str], Iterator[Rows]]:
+def _read_csv(pieces: Iterator[str], name: str) -> tuple[list[str], Iterator[Rows]]:
     # A flat iterator over lists of lines: the reader still joins quoted fields that span
     # lines (and pieces), and iterating lists is much faster than a StringIO.
     reader = csv.reader(chain.from_iterable(_lines(pieces)))
@@ -236,18 +290,31 @@ def _read_csv(pieces: deque[str], name: str) -> tuple[list[str], Iterator[Rows]]
 
 
 def _csv_batches(reader, name: str) -> Iterator[Rows]:
-    batch: Rows = []
+    """Rows a batch at a time, each with the line it ends on (``reader.line_num`` after it).
+
+    A batch is read in C (``islice``); when it spans exactly one line a row and has no blank
+    row, the numbers are a range; otherwise each row counts one line plus the line breaks
+    inside its quoted fields (the lines ``_lines`` cut), and blank rows are dropped.
+    """
     try:
-        for values in reader:
-            if values and any(values):
-                batch.append((reader.line_num, values))
-                if len(batch) == BATCH_ROWS:
-                    yield batch
-                    batch = []
+        while True:
+            start = reader.line_num
+            rows = list(islice(reader, BATCH_ROWS))
+            if not rows:
+                return
+            if reader.line_num - start == len(rows) and all(map(any, rows)):
+                yield list(zip(range(start + 1, reader.line_num + 1), rows))
+                continue
+            batch: Rows = []
+            line = start
+            for values in rows:
+                line += 1 + sum(len(_BREAK.findall(v)) for v in values if "\n" in v or "\r" in v)
+                if values and any(values):
+                    batch.append((line, values))
+            if batch:
+                yield batch
     except csv.Error as exc:
         raise _malformed(name, reader, exc) from None
-    if batch:
-        yield batch
 
 
 def _malformed(name: str, reader, exc: csv.Error) -> UserError:

@@ -52,7 +52,8 @@ def import_objects(
     # faster, mostly fewer page faults).
     # Every row is still checked: after a bad row (without --skip-invalid) the rest are only
     # checked, and refuse_or_skip below raises, so the transaction rolls back and nothing is written.
-    load = Load(conn, ENTITIES)
+    seen = importing.CodeKeys()  # the codes so far, 12 bytes each: memory stays flat at 18 million rows
+    load = Load(conn, ENTITIES, seen, operator)  # a re-import is merged a batch at a time, too
     for records in importing.parse_batches(
         table.file,
         batches,
@@ -60,9 +61,13 @@ def import_objects(
         parsed,
         progress,
         table.lines - 1 if table.lines else None,
+        seen,
     ):
         if skip_invalid or not parsed.rejected:
             load.add(records)
+    iu = columns.index["uscc"]
+    importing.name_first_rows(parsed, seen, lambda: open_table(path, encoding=encoding, sheet=sheet)[1],
+                              lambda values: normalise_uscc(values[iu] if len(values) > iu else ""))
     importing.refuse_or_skip(parsed, table, skip_invalid)
     payload = {
         "file": str(path),

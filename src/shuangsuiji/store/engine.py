@@ -105,7 +105,10 @@ def _configure_sqlite(engine: Engine, read_only: bool = False) -> None:
         if not read_only:  # a read-only store keeps the journal mode it has
             cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
-        cur.execute("PRAGMA temp_store = MEMORY")
+        # Temporary tables and the sorts of index builds go to temporary files (the OS caches them),
+        # not to this process's memory: building the key index of an 18-million-row first import in
+        # memory grew its peak by ~100 MB per million rows (docs/scale.md, "Import at scale").
+        cur.execute("PRAGMA temp_store = FILE")
         # 128 MiB of page cache: a million-row import inserts into the key index in random
         # order and would otherwise re-read pages from disk (measured: a quarter of the time).
         cur.execute("PRAGMA cache_size = -131072")
