@@ -260,3 +260,6 @@ mutate progress-not-quieted src/shuangsuiji/cli/directory.py \
 mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
   '        if len(set(ids)) == len(ids):' '        if True:' \
   tests/test_draw_core.py
+mutate team-tie-by-nine-digits-only src/shuangsuiji/domain/draw.py \
+  '    if len(best) == 1:' '    if len(best) >= 1:' \
+  tests/test_draw_core.py -k first_by_ticket

@@ -16,6 +16,7 @@ from shuangsuiji.domain.draw import (
     DuplicateIdError,
     Selected,
     allocate,
+    first_by_ticket,
     first_difference,
     inspector_seed,
     officer_order,
@@ -154,6 +155,22 @@ def test_boundary_tie_on_the_nine_digit_key_is_settled_by_the_full_ticket():
     rank = [s.id for s in sample_reference(everyone, seed, len(everyone))].index(b)
     assert sample(everyone, seed, rank + 1) == sample_reference(everyone, seed, rank + 1)
     assert sample(everyone, seed, rank + 1)[-1].id == b
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids=id_lists.filter(bool), seed=seeds)
+def test_first_by_ticket_is_the_first_drawn(ids, seed):
+    assert first_by_ticket(ids, seed) == sample_reference(ids, seed, 1)[0].id
+
+
+def test_first_by_ticket_settles_a_nine_digit_tie_by_the_full_ticket():
+    # The pair of the boundary test above: equal first 9 digits, the larger id first.
+    seed, a, b = "tie-test", "91441882000136337X", "91441882000186520X"
+    for ids in ([a, b], [b, a], [a, *USCC[:50], b]):
+        assert first_by_ticket(ids, seed) == sample_reference(ids, seed, 1)[0].id
+    assert first_by_ticket([a, b], seed) == b
+    with pytest.raises(ValueError):
+        first_by_ticket([], seed)
 
 
 def test_equal_tickets_are_ordered_by_id():
