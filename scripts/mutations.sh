@@ -263,3 +263,9 @@ mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
 mutate team-tie-by-nine-digits-only src/shuangsuiji/domain/draw.py \
   '    if len(best) == 1:' '    if len(best) >= 1:' \
   tests/test_draw_core.py -k first_by_ticket
+mutate bundle-population-closing-indent src/shuangsuiji/domain/bundle.py \
+  '"\n" + " " * depth + "]"' '"\n" + " " * (depth + 1) + "]"' \
+  tests/test_hash_vectors.py
+mutate bundle-marker-collision-unchecked src/shuangsuiji/domain/bundle.py \
+  '    if len(pieces) != len(populations) + 1:' '    if False:' \
+  tests/test_hash_vectors.py -k marker

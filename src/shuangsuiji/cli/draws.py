@@ -1,6 +1,5 @@
 """`shuangsuiji draws` and `shuangsuiji verify`: seeded, locked, verifiable draws (第九条 to 第十一条)."""
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -339,16 +338,14 @@ def export(
     force: Force = False,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.domain.audit import canonical_json
-    from shuangsuiji.domain.bundle import bundle_bytes, sha256_text
+    from shuangsuiji.domain.bundle import write_bundle
     from shuangsuiji.services import draws
 
     with context.reading() as conn:
         data = draws.export_bundle(conn, draw)
-    body = bundle_bytes(data)
-    with replacing(out) as partial:
-        partial.write_bytes(body)
-    result = {"draw": draw, "file": str(out), "sha256": hashlib.sha256(body).hexdigest(), "content_sha256": sha256_text(canonical_json(data))}
+    with replacing(out) as partial, partial.open("wb") as file:  # written piecewise: never the whole JSON at once
+        sha256, content_sha256 = write_bundle(data, file.write)
+    result = {"draw": draw, "file": str(out), "sha256": sha256, "content_sha256": content_sha256}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（SHA-256 {result['sha256']}）", f"Wrote {out} (SHA-256 {result['sha256']})"))
 
 
