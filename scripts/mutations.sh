@@ -258,7 +258,7 @@ mutate progress-not-quieted src/shuangsuiji/cli/directory.py \
   '    if quiet:' '    if False:' \
   tests/test_objects.py -k progress
 mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
-  '        if len(set(ids)) == len(ids):' '        if True:' \
+  '        if len(set(everyone)) != len(everyone):' '        if False:' \
   tests/test_draw_core.py
 mutate team-tie-by-nine-digits-only src/shuangsuiji/domain/draw.py \
   '    if len(best) == 1:' '    if len(best) >= 1:' \
@@ -269,3 +269,9 @@ mutate bundle-population-closing-indent src/shuangsuiji/domain/bundle.py \
 mutate bundle-marker-collision-unchecked src/shuangsuiji/domain/bundle.py \
   '    if len(pieces) != len(populations) + 1:' '    if False:' \
   tests/test_hash_vectors.py -k marker
+mutate chunked-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
+  '    if (every[1:] == every[:-1]).any():' '    if False:' \
+  tests/test_draw_core.py -k chunk
+mutate chunked-draw-positions-off src/shuangsuiji/domain/draw.py \
+  '        offset = end' '        offset = end - 1' \
+  tests/test_draw_core.py -k chunk

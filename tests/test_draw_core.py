@@ -176,7 +176,7 @@ def test_first_by_ticket_settles_a_nine_digit_tie_by_the_full_ticket():
 def test_equal_tickets_are_ordered_by_id():
     # Equal tickets need a SHA-256 collision, so fake one: identical digests for three ids.
     digest = bytes(range(32))
-    drawn = draw._first_k(["b", "c", "a"], digest * 3, 2)
+    drawn = draw._in_draw_order(["b", "c", "a"], digest * 3)[:2]
     assert [s.id for s in drawn] == ["a", "b"]
     assert drawn[0].ticket == drawn[1].ticket
 
@@ -379,3 +379,55 @@ def test_a_small_draw_does_not_import_numpy():
             "sample_strata({'A': ['a', 'b', 'c'], 'B': ['d']}, 's', {'A': 2, 'B': 1}); print('numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+# --- a population read a chunk at a time (bundle.Codes: the store's text, never split whole) ---
+
+
+class Pieces:
+    """A population that hands itself out three ids at a time, as bundle.Codes does by the megabyte."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+
+    def __len__(self):
+        return len(self.ids)
+
+    def chunks(self):
+        for start in range(0, len(self.ids), 3):
+            yield self.ids[start : start + 3]
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=id_lists, seed=seeds, k=st.integers(0, 45), cut=st.integers(0, 40))
+def test_chunked_populations_equal_consistent_sampler(ids, seed, k, cut):
+    small, chunk = draw.SMALL, draw.CHUNK
+    draw.SMALL, draw.CHUNK = 0, 4  # the numpy path, lists in slices of 4
+    try:
+        expected = reference_sampler(ids, seed, k)
+        assert sample(ids, seed, k) == sample(Pieces(ids), seed, k) == expected
+        strata = {"A": Pieces(ids[:cut]), "B": ids[cut:]}
+        takes = {"A": min(k, len(ids[:cut])), "B": k}
+        assert sample_strata(strata, seed, takes) == {
+            "A": sample_reference(ids[:cut], seed, takes["A"]), "B": sample_reference(ids[cut:], seed, k)}
+    finally:
+        draw.SMALL, draw.CHUNK = small, chunk
+
+
+def test_a_repeat_in_another_chunk_is_named(monkeypatch):
+    monkeypatch.setattr(draw, "SMALL", 0)
+    monkeypatch.setattr(draw, "CHUNK", 2)
+    with pytest.raises(DuplicateIdError, match="'c'.*in stratum 'A'"):
+        sample_strata({"A": Pieces(["a", "b", "c", "d", "c"]), "B": ["e"]}, "s", {"A": 1, "B": 1})
+    with pytest.raises(DuplicateIdError, match="'e'.*in strata 'A' and 'B'"):
+        sample_strata({"A": Pieces(["a", "b", "e"]), "B": ["f", "g", "e"]}, "s", {"A": 1, "B": 1})
+
+
+def test_codes_of_a_bundle_are_drawn_as_the_list():
+    from shuangsuiji.domain.bundle import Codes
+
+    ids = sorted(f"91441882MA{i:07d}X" for i in range(5000))
+    codes = Codes("\n".join(ids))
+    assert sum(len(c) for c in codes.chunks(1000)) == 5000 and len(list(codes.chunks(1000))) > 50
+    assert sample(codes, "codes", 40) == sample_reference(ids, "codes", 40)
+    assert sample_strata({"A": codes, "B": ["x"]}, "codes", {"A": 7, "B": 1})["A"] == sample_reference(ids, "codes", 7)
