@@ -81,6 +81,42 @@ def test_codes_are_written_in_pieces():
     assert len(bundles.Codes("")) == 0 and list(bundles.Codes("")) == [] and len(bundles.Codes("a\nb")) == 2
 
 
+def _as_lists(value):
+    if isinstance(value, bundles.Codes):
+        return ["codes", *value]
+    if isinstance(value, dict):
+        return {k: _as_lists(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_lists(v) for v in value]
+    return value
+
+
+@settings(max_examples=200, deadline=None)
+@given(strata=st.lists(st.fixed_dictionaries({"name": ids, "population": populations}), max_size=3), name=ids)
+def test_a_bundle_read_from_its_bytes_is_the_json(strata, name):
+    """parse(bytes) takes plain populations as Codes straight from the bytes and anything else as JSON:
+    either way the ids are exactly json.loads's."""
+    bundle = {"task": {"name": name}, "strata": [*strata, {"name": "x"}], "z": [{"population": [name, "a"]}]}
+    body = bundles.bundle_bytes(bundle)
+    for data in (body, body.replace(b'"z": [', b'"y": 1, "z": [')):
+        parsed = bundles.parse(data)
+        assert [list(s.get("population", [])) for s in parsed["strata"]] == [s.get("population", []) for s in json.loads(data)["strata"]]
+    taken = bundles.parse(bundles.bundle_bytes({"strata": bundle["strata"]}))
+    plain = [s for s in strata if s["population"] and s["population"] != [""]
+             and not any(c in x for x in s["population"] for c in '"\\' + "".join(map(chr, range(32))))]
+    assert all(isinstance(s["population"], bundles.Codes) for s in taken["strata"][: len(strata)]) == (len(plain) == len(strata))
+
+
+def test_a_population_outside_the_strata_is_parsed_as_json():
+    body = bundles.bundle_bytes({"strata": [{"name": "A", "population": ["a", "b"]}], "other": {"population": ["c", "d"]}})
+    parsed = bundles.parse(body)
+    assert parsed == json.loads(body) and isinstance(parsed["strata"][0]["population"], list)
+    parsed = bundles.parse(bundles.bundle_bytes({"strata": [{"name": "A", "population": ["a", "b"]}]}))
+    assert _as_lists(parsed) == {"strata": [{"name": "A", "population": ["codes", "a", "b"]}]}
+    assert bundles.population_digest(parsed["strata"][0]["population"]) == bundles.population_digest(["b", "a"])
+    assert bundles.population_digest(bundles.Codes("b\na")) == bundles.population_digest(["a", "b"])
+
+
 def test_a_marker_elsewhere_in_the_bundle_is_refused(monkeypatch):
     """The population marker is random; were it found anywhere else, nothing is written wrong."""
     monkeypatch.setattr(bundles.secrets, "token_hex", lambda n: "0" * 32)

@@ -397,7 +397,7 @@ def _read_json(path: Path, bundles):
     from shuangsuiji.table_reader import read_limited
 
     try:  # read_limited: size-capped (SHUANGSUIJI_MAX_FILE_MB), unreadable is a named error
-        return bundles.parse(read_limited(path).decode("utf-8"))
+        return bundles.parse(read_limited(path))  # bytes: an exported bundle's populations are read as Codes
     except bundles.Mismatch as exc:
         raise bundles.Mismatch(exc.field if exc.field != "bundle" else str(path), exc.message) from None
     except (ValueError, UnicodeDecodeError) as exc:

@@ -39,9 +39,10 @@ class Selected(NamedTuple):
 class DuplicateIdError(ValueError):
     """The same id twice in a population: the draw would not be a draw over a set."""
 
-    def __init__(self, id: str, where: str = ""):
+    def __init__(self, id: str, where: str = "", strata: tuple[str, str] = ("", "")):
         self.id = id
         self.where = where
+        self.strata = strata  # (stratum of the first, of the second), when drawn by strata
         super().__init__(f"duplicate id {id!r}" + (f" ({where})" if where else ""))
 
 
@@ -229,7 +230,7 @@ def _name_repeat(lists: Sequence[Sequence[str]], names: Sequence[str] | None) ->
                 if names is None:
                     raise DuplicateIdError(x)
                 a, b = names[seen[x]], names[s]
-                raise DuplicateIdError(x, f"in stratum {a!r}" if a == b else f"in strata {a!r} and {b!r}")
+                raise DuplicateIdError(x, f"in stratum {a!r}" if a == b else f"in strata {a!r} and {b!r}", (a, b))
             seen[x] = s
 
 
