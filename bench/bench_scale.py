@@ -1,19 +1,26 @@
 """Province scale (design.md §4): the draw path once at N entities, each step timed with its peak memory.
 
-    python bench/bench_scale.py [--rows 18000000] [--ratio 0.01] [--dir DIR]
+    python bench/bench_scale.py [--rows 18000000] [--ratio 0.01] [--dir DIR] [--repeat 1] [--pg URL]
 
 A directory of N entities from bench/make_directory.py (written once, kept in bench/data/),
 imported into a fresh store under DIR (a temporary directory unless given; it needs about
 0.6 GB of disk per million entities), then, each as its own CLI process: `objects import`,
 `tasks create` (an ad hoc task over the whole directory), `draws run`, `draws export` and
 `verify`. docs/scale.md reads these figures against its plan.
+The draw runs --repeat times (each after voiding the one before: a fresh freeze, draw and lock),
+each paired with `consistent_sampler` drawing from the same ids (read from the first bundle;
+the order alternates within each pair), and `verify` --repeat times: medians with min–max, and
+the draw's ratio to consistent_sampler pair by pair. With --pg URL the store is a new database
+of that PostgreSQL server (dropped at the end) instead of a SQLite file.
 Prints one `name value unit` line per figure on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,12 +43,50 @@ def step(*args: str) -> tuple[float, float]:
     return time.perf_counter() - start, usage.ru_maxrss / 1024
 
 
+def spread(values: list[float], unit: str, digits: int = 1) -> str:
+    return f"{statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, max {max(values):.{digits}f})"
+
+
+def reference(bundle: Path, seed: str) -> float:
+    """consistent_sampler over the bundle's strata (asserting the same lists); its seconds."""
+    import consistent_sampler
+
+    strata = json.loads(bundle.read_bytes())["strata"]
+    start = time.perf_counter()
+    for s in strata:
+        ids = list(consistent_sampler.sampler(s["population"], seed=seed, with_replacement=False, take=s["take"], output="id"))
+        assert ids == [x["id"] for x in s["selected"]], s["name"]
+    return time.perf_counter() - start
+
+
+def pg_admin(server: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(statement)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=18_000_000)
     parser.add_argument("--ratio", default="0.01")
     parser.add_argument("--dir", type=Path, help="where the store and the bundle go (default: a temporary directory)")
+    parser.add_argument("--repeat", type=int, default=1, help="draws (each paired with consistent_sampler) and verifies")
+    parser.add_argument("--pg", metavar="URL", help="a PostgreSQL server URL: the store is a new database of it")
     args = parser.parse_args()
+    database = f"bench_scale_{os.getpid()}"
+    if args.pg:
+        from urllib.parse import urlsplit, urlunsplit
+
+        pg_admin(args.pg, f"CREATE DATABASE {database}")
+    try:
+        run(args, urlunsplit(urlsplit(args.pg)._replace(path="/" + database)) if args.pg else None)
+    finally:
+        if args.pg:
+            pg_admin(args.pg, f"DROP DATABASE IF EXISTS {database}")
+
+
+def run(args, pg_url: str | None) -> None:
     data = HERE / "data" / f"objects-{args.rows}.csv"
     if not data.exists():
         data.parent.mkdir(exist_ok=True)
@@ -51,12 +96,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         tmp = Path(tmp)
         db = tmp / "scale.db"
-        os.environ["SHUANGSUIJI_DB"] = str(db)
+        os.environ["SHUANGSUIJI_DB"] = pg_url or str(db)
         step("init")
         step("departments", "import", str(ROOT / "examples" / "lianzhou" / "departments.yaml"))
         step("checklists", "import", str(ROOT / "checklists" / "lianzhou-joint-checklist.yaml"))
         figures = {"import": step("objects", "import", str(data))}
-        store_mb = db.stat().st_size / 2**20
+        store_mb = db.stat().st_size / 2**20 if not pg_url else None
         task = tmp / "task.yaml"
         task.write_text(
             "id: SCALE-1\nyear: 2026\nchecklist_version: '2026.1'\nname: 全省规模不定向抽查（基准测试）\n"
@@ -66,16 +111,33 @@ def main() -> None:
             encoding="utf-8",
         )
         figures["task_create"] = step("tasks", "create", "--file", str(task))
-        os.sync()  # the import's writeback is not the draw's
-        figures["draw"] = step("draws", "run", "SCALE-1", "--seed", SEED)
         bundle = tmp / "bundle.json"
-        figures["export"] = step("draws", "export", "SCALE-1-D1", "-o", str(bundle))
+        draws, references = [], []
+        for i in range(1, max(args.repeat, 1) + 1):
+            if i > 1:
+                step("draws", "void", f"SCALE-1-D{i - 1}", "--reason", "基准测试重抽", "--yes")
+            pair = [lambda: draws.append(step("draws", "run", "SCALE-1", "--seed", SEED))]
+            if i > 1:  # the first draw makes the bundle the reference reads
+                pair.append(lambda: references.append(reference(bundle, SEED)))
+            for do in pair if i % 2 else pair[::-1]:
+                os.sync()  # the last command's writeback is not the next one's
+                do()
+            if i == 1:
+                figures["export"] = step("draws", "export", "SCALE-1-D1", "-o", str(bundle))
+                references.append(reference(bundle, SEED))
         bundle_mb = bundle.stat().st_size / 2**20
-        figures["verify"] = step("verify", str(bundle))
+        verifies = [step("verify", str(bundle)) for _ in range(max(args.repeat, 1))]
     for name, (seconds, peak_mb) in figures.items():
         print(f"{name}_{label} {seconds:.1f} s")
         print(f"{name}_{label}_peak_rss {peak_mb:.0f} MB")
-    print(f"store_{label} {store_mb:.0f} MB")
+    for name, runs in (("draw", draws), ("verify", verifies)):
+        print(f"{name}_{label} {spread([s for s, _ in runs], 's')}")
+        print(f"{name}_{label}_peak_rss {spread([m for _, m in runs], 'MB', 0)}")
+    ratios = [d / r for (d, _), r in zip(draws, references)]
+    print(f"consistent_sampler_{label} {spread(references, 's')}")
+    print(f"draw_vs_consistent_sampler_{label} {spread(ratios, 'x', 2)} pairs: {' '.join(f'{r:.2f}' for r in ratios)}")
+    if store_mb is not None:
+        print(f"store_{label} {store_mb:.0f} MB")
     print(f"bundle_{label} {bundle_mb:.0f} MB")
 
 
