@@ -431,3 +431,9 @@ def test_codes_of_a_bundle_are_drawn_as_the_list():
     assert sum(len(c) for c in codes.chunks(1000)) == 5000 and len(list(codes.chunks(1000))) > 50
     assert sample(codes, "codes", 40) == sample_reference(ids, "codes", 40)
     assert sample_strata({"A": codes, "B": ["x"]}, "codes", {"A": 7, "B": 1})["A"] == sample_reference(ids, "codes", 7)
+    assert codes.at([0, 17, 4999]) == [ids[0], ids[17], ids[4999]]
+    # Ids of other lengths: no slicing by position (at() declines), the chunks are read instead.
+    mixed = ids[:2500] + [x + "Y" for x in ids[2500:]]
+    assert Codes("\n".join(mixed)).at([0]) is None and Codes("ab\nc\nde").at([0]) is None
+    assert Codes("ab\ncde\nf").at([0]) is None  # the right total length, the newlines elsewhere
+    assert sample(Codes("\n".join(mixed)), "codes", 40) == sample_reference(mixed, "codes", 40)

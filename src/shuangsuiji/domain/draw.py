@@ -321,9 +321,13 @@ def _first_k(population, keys, k: int, hasher) -> list[Selected]:
 
 
 def _ids_at(population, positions: list[int]) -> list[str]:
-    """The ids at ``positions`` (ascending), a chunk at a time for a population kept as text."""
+    """The ids at ``positions`` (ascending): from a list directly, from a population kept as text
+    by its ``at()`` if it has one that answers, else in one more pass over its chunks."""
     if isinstance(population, list | tuple):
         return [population[i] for i in positions]
+    found = population.at(positions) if hasattr(population, "at") else None
+    if found is not None:
+        return found
     out, offset = [], 0
     wanted = iter(positions)
     i = next(wanted, None)
