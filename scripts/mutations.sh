@@ -55,7 +55,7 @@ mutate typed-publication-date-trusted src/shuangsuiji/services/plans.py \
   '    published_on = date.fromisoformat(published_at[:10])' \
   '    published_on = plan.published_on or date.fromisoformat(published_at[:10])' \
   tests/test_plans_cli.py -k claim
-mutate default-class-ignored src/shuangsuiji/services/tasks.py \
+mutate default-class-ignored src/shuangsuiji/services/population.py \
   '"default": default})' '"default": None})' \
   tests/test_risk_classes.py -k default_class
 mutate ordered-rounding-not-repaired src/shuangsuiji/domain/draw.py \
@@ -64,7 +64,7 @@ mutate ordered-rounding-not-repaired src/shuangsuiji/domain/draw.py \
 mutate risk-scheme-not-verified src/shuangsuiji/domain/bundle.py \
   '    if parameters.get("risk_scheme") != definition.get("risk_scheme"):' '    if False:' \
   tests/test_risk_classes.py -k default_class
-mutate recent-window-stops-at-the-year src/shuangsuiji/services/tasks.py \
+mutate recent-window-stops-at-the-year src/shuangsuiji/services/population.py \
   'text("SELECT id, definition FROM task WHERE id != :id ORDER BY id"), {"id": task["id"]}' \
   'text("SELECT id, definition FROM task WHERE year = :y AND id != :id ORDER BY id"), {"y": d["year"], "id": task["id"]}' \
   tests/test_tasks.py -k crosses
@@ -88,10 +88,10 @@ mutate help-wrapped-by-characters src/shuangsuiji/cli/output.py \
 mutate stale-cli-reference-accepted src/shuangsuiji/cli/reference.py \
   '        if new != current:' '        if False:' \
   tests/test_cli_reference.py
-mutate replace-ignores-officers-who-left src/shuangsuiji/services/draws.py \
+mutate replace-ignores-officers-who-left src/shuangsuiji/services/teams.py \
   'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(), frozenset(conflicts))' \
   tests/test_team_changes.py -k replacement
-mutate replace-ignores-conflicts-declared-since src/shuangsuiji/services/draws.py \
+mutate replace-ignores-conflicts-declared-since src/shuangsuiji/services/teams.py \
   'note.strip(), frozenset(unavailable), frozenset(conflicts))' 'note.strip(), frozenset(unavailable), frozenset())' \
   tests/test_team_changes.py -k replacement
 mutate teams-tied-to-leaders src/shuangsuiji/domain/teams.py \
@@ -109,7 +109,7 @@ mutate refusal-without-witness-counted-complete src/shuangsuiji/domain/results.p
 mutate holidays-ignored src/shuangsuiji/domain/deadlines.py \
   '        left -= working' '        left -= day.weekday() < 5' \
   tests/test_results_rules.py -k working
-mutate invalid-team-not-flagged src/shuangsuiji/services/draws.py \
+mutate invalid-team-not-flagged src/shuangsuiji/services/teams.py \
   '            if m.officer in unavailable:' '            if False:' \
   tests/test_team_changes.py -k flagged
 mutate old-bundles-read-as-teams2 src/shuangsuiji/domain/bundle.py \
@@ -134,7 +134,7 @@ mutate history-not-reconciled src/shuangsuiji/services/maintenance.py \
 mutate officer-edit-unseen src/shuangsuiji/services/maintenance.py \
   '        if updated_at > at or (cert in eligible) == (cert in pooled):' '        if True:' \
   tests/test_verification.py -k officer_hidden
-mutate swapped-row-keyerror src/shuangsuiji/services/draws.py \
+mutate swapped-row-keyerror src/shuangsuiji/services/teams.py \
   '        if uscc not in order:  # a row edited' '        if False:  # a row edited' \
   tests/test_verification.py -k swapped
 mutate earlier-attempts-unchecked src/shuangsuiji/domain/bundle.py \
@@ -235,7 +235,7 @@ mutate closed-stdout-fails src/shuangsuiji/cli/main.py \
   '        if exc.code == 1 and _stdout_was_closed(stdout_was):' '        if False:' \
   tests/test_hostile.py -k closed_stdout
 # Issue 14: survivors of the whole suite before it, each now failing a test.
-mutate conflicts-dropped-before-teams src/shuangsuiji/services/draws.py \
+mutate conflicts-dropped-before-teams src/shuangsuiji/services/teams.py \
   '    team_draw, entities = _team_draw(conn, draw, pools, conflicts)' '    team_draw, entities = _team_draw(conn, draw, pools, frozenset())' \
   tests/test_draws.py -k stored_conflict
 mutate trigger-removed-from-migration src/shuangsuiji/store/migrations.py \
@@ -244,7 +244,7 @@ mutate trigger-removed-from-migration src/shuangsuiji/store/migrations.py \
 mutate results-digest-without-inspected-on src/shuangsuiji/services/results.py \
   'if f != "split_reason"))' 'if f not in ("split_reason", "inspected_on")))' \
   tests/test_hash_vectors.py -k results
-mutate certificate-must-outlast-the-window src/shuangsuiji/services/draws.py \
+mutate certificate-must-outlast-the-window src/shuangsuiji/services/teams.py \
   'AND cert_expires_on >= :end' 'AND cert_expires_on > :end' \
   tests/test_draws.py -k last_day
 mutate seed-commitment-unchecked src/shuangsuiji/domain/bundle.py \

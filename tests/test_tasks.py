@@ -225,18 +225,18 @@ def test_recently_drawn_for_the_same_item_are_excluded(published, store_env):
     # 2026-07 itself has no exclusion rule: nothing is left out.
     assert preview(published, "2026-07")[1]["excluded"]["recent_same_item"] == 0
 
-    from shuangsuiji.services import tasks
+    from shuangsuiji.services import population, tasks
     from shuangsuiji.store.engine import Store
 
     store = Store(str(store_env))
     with store.read() as conn:
         task = tasks.get_task(conn, "2026-08")
-        pop = tasks.population(conn, task)
+        pop = population.population(conn, task)
         assert not set(food_b[:2]) & set(pop.strata["B"]) and set(food_b[2:6]) <= set(pop.strata["B"])
         assert all(codes == sorted(codes) for codes in pop.strata.values())
         assert pop.in_scope["B"] == len(pop.strata["B"]) + 2
         # Seen from 200 days later, the 10-day-old draw is outside the 90-day window.
-        later = tasks.population(conn, task, now=datetime.now(timezone.utc) + timedelta(days=200))
+        later = population.population(conn, task, now=datetime.now(timezone.utc) + timedelta(days=200))
         assert later.excluded["recent_same_item"] == 0
     store.dispose()
 
@@ -245,7 +245,7 @@ def test_population_api_for_the_draw(published, store_env):
     assert published("tasks", "create", "--from-plan", "2026", "--plan-task", "2026-02").code == 0
     from shuangsuiji.domain.plan import sample_size
     from shuangsuiji.errors import UserError
-    from shuangsuiji.services import tasks
+    from shuangsuiji.services import population, tasks
     from shuangsuiji.store.engine import Store
 
     store = Store(str(store_env))
@@ -253,7 +253,7 @@ def test_population_api_for_the_draw(published, store_env):
         task = tasks.get_task(conn, "2026-02")
         assert task["definition"]["scope"] == {"directory": {"entity_type": [], "industry": ["住宿服务"], "region": [],
                                                              "status": [], "risk_class": []}}
-        pop = tasks.population(conn, task)
+        pop = population.population(conn, task)
         assert set(pop.strata) == set(task["definition"]["ratios"]) == set(pop.takes) == set(pop.in_scope)
         for cls, codes in pop.strata.items():
             assert pop.takes[cls] == sample_size(len(codes), task["definition"]["ratios"][cls], "ceil_min1")
@@ -370,7 +370,7 @@ def reference_population(entities, ratios, scope):
 )
 def test_population_from_sql_matches_the_rule_row_by_row(cli, store_env, entities, classes, scope):
     """Whatever the directory holds, the SQL that sorts it out gives what the rule gives row by row."""
-    from shuangsuiji.services import tasks
+    from shuangsuiji.services import population
     from shuangsuiji.store.engine import Store
 
     assert cli("init").code == 0
@@ -390,7 +390,7 @@ def test_population_from_sql_matches_the_rule_row_by_row(cli, store_env, entitie
     task = {"id": "T", "definition": {"ratios": ratios, "rounding": "ceil_min1", "scope": {"directory": scope}}}
     store = Store(str(store_env))
     with store.read() as conn:
-        pop = tasks.population(conn, task)
+        pop = population.population(conn, task)
     store.dispose()
     strata, excluded = reference_population(entities, ratios, scope)
     assert pop.strata == strata
@@ -404,7 +404,7 @@ def test_population_from_sql_matches_the_rule_row_by_row(cli, store_env, entitie
 def test_the_draw_reads_each_class_from_the_drawable_index(cli, store_env):
     """A draw over the whole directory repeats the partial index's condition word for word, or SQLite
     would scan the directory and sort the codes itself (a million entities: 1.5 s instead of 0.2 s)."""
-    from shuangsuiji.services.tasks import DRAWABLE_SQL
+    from shuangsuiji.services.population import DRAWABLE_SQL
 
     assert cli("init").code == 0
     with connect(store_env) as conn:

@@ -269,16 +269,16 @@ def dispatch(
     as_json: Json = False,
 ) -> None:
     from shuangsuiji import table_writer
-    from shuangsuiji.services import draws
+    from shuangsuiji.services.dispatch import DISPATCH_COLUMNS, dispatch_rows
 
     with context.reading() as conn:
-        rows = draws.dispatch_rows(conn, draw, dept)
+        rows = dispatch_rows(conn, draw, dept)
     if rows and not any(r["team"] for r in rows):
         # 第九条 sends the list before 第十条's officers are drawn, so this is allowed; but say what is missing.
         output.warn(t(f"{draw} 尚未抽取执法人员，名单中的组长和检查小组栏为空；抽取后再下发一次：shuangsuiji draws inspectors {draw}",
                       f"{draw} has no officers yet: the leader and team columns are empty; draw them and dispatch again: "
                       f"shuangsuiji draws inspectors {draw}"))
-    table_writer.write(out, rows, draws.DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
+    table_writer.write(out, rows, DISPATCH_COLUMNS, title=t(f"{draw} 抽查名单（{dept.upper()}）", f"{draw} list ({dept.upper()})"))
     result = {"draw": draw, "department": dept.upper(), "file": str(out), "rows": len(rows)}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（{len(rows)} 行）", f"Wrote {out} ({len(rows)} rows)"))
 
@@ -288,12 +288,12 @@ def dispatch(
     "Draw each executing department's officers and form the teams (leader from the initiating department, "
     "recusals, balanced load), locked"))
 def inspectors(draw: DrawArg, as_json: Json = False) -> None:
-    from shuangsuiji.services import draws
+    from shuangsuiji.services import teams
 
     from shuangsuiji.services.inspectors import officer_labels
 
     with context.writing() as conn:
-        result = draws.assign_inspectors(conn, draw, context.settings.who())
+        result = teams.assign_inspectors(conn, draw, context.settings.who())
         label = officer_labels(conn)
     for officer in result["in_every_team"]:  # 第十条: nobody was drawn at random for these slots
         name = label.get(officer, officer)
@@ -319,10 +319,10 @@ def replace(
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.domain.directory import normalise_uscc
-    from shuangsuiji.services import draws
+    from shuangsuiji.services import teams
 
     with context.writing() as conn:
-        result = draws.replace(conn, draw, officer, reason, operator=context.settings.who(),
+        result = teams.replace(conn, draw, officer, reason, operator=context.settings.who(),
                                entity=normalise_uscc(entity) if entity else None, note=note)
     if as_json:
         output.emit_json(result)
@@ -339,10 +339,10 @@ def export(
     as_json: Json = False,
 ) -> None:
     from shuangsuiji.domain.bundle import write_bundle
-    from shuangsuiji.services import draws
+    from shuangsuiji.services import bundle_export
 
     with context.reading() as conn:
-        data = draws.export_bundle(conn, draw)
+        data = bundle_export.export_bundle(conn, draw)
     with replacing(out) as partial, partial.open("wb") as file:  # written piecewise: never the whole JSON at once
         sha256, content_sha256 = write_bundle(data, file.write)
     result = {"draw": draw, "file": str(out), "sha256": sha256, "content_sha256": content_sha256}
@@ -351,10 +351,10 @@ def export(
 
 @app.command("verify", help=t("从存储重新计算一次抽取并核对（与 shuangsuiji verify 相同）", "Recompute a draw from the store and compare (as `shuangsuiji verify` does)"))
 def verify_stored(draw: DrawArg, as_json: Json = False) -> None:
-    from shuangsuiji.services import draws
+    from shuangsuiji.services import bundle_export
 
     with context.reading() as conn:
-        result = draws.verify_stored(conn, draw)
+        result = bundle_export.verify_stored(conn, draw)
     _report(result, as_json)
 
 

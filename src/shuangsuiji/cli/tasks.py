@@ -100,11 +100,11 @@ def import_list(
     dry_run: DryRun = False,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.services import tasks
+    from shuangsuiji.services import task_lists
 
     context.check_file(file)
     with context.writing(dry_run) as conn:
-        result = tasks.import_list(conn, task_id, file, context.settings.who(), encoding=encoding, sheet=sheet)
+        result = task_lists.import_list(conn, task_id, file, context.settings.who(), encoding=encoding, sheet=sheet)
     result["in_scope"] = result["live"]
     _summary(result, dry_run, as_json, f"已为任务 {task_id} 导入名单 {result['entities']} 个检查对象",
              f"imported a list of {result['entities']} entities for task {task_id}")
@@ -187,7 +187,7 @@ def show(task_id: TaskArg, as_json: Json = False) -> None:
 def preview(task_id: TaskArg, as_json: Json = False) -> None:
     from shuangsuiji.domain.directory import RISK_NAMES
     from shuangsuiji.domain.numbers import ratio_percent
-    from shuangsuiji.services.tasks import preview as preview_
+    from shuangsuiji.services.population import preview as preview_
 
     with context.reading() as conn:
         data = preview_(conn, task_id)

@@ -35,6 +35,7 @@ from shuangsuiji.domain.checklist import (
 )
 from shuangsuiji.domain.numbers import percent  # one rounding rule for every shown share
 from shuangsuiji.domain.directory import RISK_CLASSES  # A–D (国市监信发〔2022〕6号); other schemes are passed in
+from shuangsuiji.domain.directory import clean, normalise_risk, normalise_status  # as the directory stores filter values
 from shuangsuiji.errors import ExitCode, Problem
 
 # 第七条: "年度部门联合抽查任务占对应牵头抽查事项任务总数的10%以上" — 以上 includes 10 %.
@@ -91,6 +92,22 @@ class DirectoryScope(BaseModel):
     def undirected(self) -> bool:
         """不定向: no filter at all, the whole directory."""
         return not any((self.entity_type, self.industry, self.region, self.status, self.risk_class))
+
+
+FILTERS = ("entity_type", "industry", "region", "status", "risk_class")
+
+
+def normalise_scope(directory: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Filter values as the directory stores them: NFKC text, canonical status and risk class."""
+    out: dict[str, list[str]] = {}
+    for name in FILTERS:
+        values = [clean(v) for v in directory.get(name) or []]
+        if name == "status":
+            values = [normalise_status(v) or v for v in values]
+        elif name == "risk_class":
+            values = [normalise_risk(v) or v for v in values]
+        out[name] = list(dict.fromkeys(values))
+    return out
 
 
 class Scope(BaseModel):

@@ -202,6 +202,8 @@ def build(conn: Connection, draw_id: str) -> Built:
     """Everything of one locked draw, as the files of its archive; nothing is written."""
     from shuangsuiji import __version__
     from shuangsuiji.services import audit, draws, evidence, followups, forms, publication, reports, results, tasks
+    from shuangsuiji.services.bundle_export import export_bundle
+    from shuangsuiji.services.dispatch import DISPATCH_COLUMNS, dispatch_rows
 
     # The head first: every change appends an entry, so if the head is still this one when the
     # archive is recorded, everything read below is the store as of this head (even where a read
@@ -224,15 +226,15 @@ def build(conn: Connection, draw_id: str) -> Built:
     # The frozen task (第八条) and the draw bundle, exactly as `draws export` writes it.
     files[TASK] = _json_file({k: task[k] for k in ("id", "year", "name", "plan_id", "plan_task", "definition", "sha256",
                                                    "created_at", "operator", "audit_seq") if k in task})
-    files[BUNDLE] = bundles.bundle_bytes(draws.export_bundle(conn, draw_id))
+    files[BUNDLE] = bundles.bundle_bytes(export_bundle(conn, draw_id))
 
     with tempfile.TemporaryDirectory(prefix="shuangsuiji-archive-") as scratch:
         writer = _Writer(Path(scratch), when)
         # 第九条: the list each executing department received.
         for dept in [definition["initiating"], *definition["cooperating"]]:
-            rows = draws.dispatch_rows(conn, draw_id, dept)
+            rows = dispatch_rows(conn, draw_id, dept)
             for suffix in (".csv", ".xlsx"):
-                files[f"dispatch/{dept}{suffix}"] = writer.table(suffix, rows, draws.DISPATCH_COLUMNS, f"{draw_id} 抽查名单（{dept}）")
+                files[f"dispatch/{dept}{suffix}"] = writer.table(suffix, rows, DISPATCH_COLUMNS, f"{draw_id} 抽查名单（{dept}）")
 
         # 第十二条 to 第十四条, 第十六条: results, every change to them, follow-ups.
         rows = [_flat(r) for r in results.list_results(conn, draw_id)]

@@ -26,6 +26,7 @@ from shuangsuiji.domain.directory import normalise_uscc
 from shuangsuiji.errors import UserError
 from shuangsuiji.files import claim, replacing
 from shuangsuiji.services import draws, tasks
+from shuangsuiji.services.teams import final_teams
 from shuangsuiji.table_writer import xml_text
 
 if TYPE_CHECKING:  # python-docx is imported only when a form is rendered (fast --help)
@@ -116,7 +117,7 @@ def gather(conn: Connection, draw_id: str, entity: str | None = None) -> FormDat
     positions = {s["uscc"]: i for i, s in enumerate(selected, start=1)}
     if entity is not None:
         selected = selected_one
-    assignment = draws.final_teams(conn, draw_id)
+    assignment = final_teams(conn, draw_id)
     teams = {t.entity: t for t in assignment.teams} if assignment else {}
 
     def name_of(code: str) -> str:

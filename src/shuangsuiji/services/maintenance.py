@@ -512,13 +512,11 @@ def _draw_entries(conn: Connection) -> dict[str, list[tuple[int, str, dict]]]:
 
 def _draws(conn: Connection, report: _Report) -> int:
     """Every draw's frozen population and parameters, its log entries, and every drawn draw recomputed."""
-    from shuangsuiji.services import draws
-
     logged = _draw_entries(conn)
     ids = [r[0] for r in conn.execute(text("SELECT id FROM draw ORDER BY task_id, attempt"))]
     for draw_id in ids:
         try:
-            _one_draw(conn, draw_id, logged.get(draw_id, []), report, draws)
+            _one_draw(conn, draw_id, logged.get(draw_id, []), report)
         except UserError as exc:  # a row that names what does not fit, as `draws verify` says it
             report.add("draws", "draw", draw_id, exc.en, exc.zh)
         except Exception as exc:  # unreadable rows are themselves the finding
@@ -529,11 +527,11 @@ def _draws(conn: Connection, report: _Report) -> int:
 def _teams(conn: Connection, report: _Report) -> int:
     """第十一条: members of locked draws' teams who may no longer serve (调离, 执法证 lapsed, a
     conflict declared since): each needs `draws replace`."""
-    from shuangsuiji.services import draws
+    from shuangsuiji.services.teams import team_problems
 
     ids = [r[0] for r in conn.execute(text("SELECT id FROM draw WHERE state = 'locked' ORDER BY task_id, attempt"))]
     for draw_id in ids:
-        for p in draws.team_problems(conn, draw_id):
+        for p in team_problems(conn, draw_id):
             key = f"({draw_id}, {p['entity']}, {p['officer']})"
             if p["problem"] == "unavailable":
                 report.add("teams", "draw_team", key, "the officer is no longer available (not 在岗, out of the directory or 执法证 "
@@ -544,7 +542,10 @@ def _teams(conn: Connection, report: _Report) -> int:
     return len(ids)
 
 
-def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report, draws) -> None:
+def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report) -> None:
+    from shuangsuiji.services.bundle_export import verify_stored
+    from shuangsuiji.services.teams import initial_teams
+
     row = conn.execute(text("SELECT * FROM draw WHERE id = :d"), {"d": draw_id}).first()
 
     def add(table: str, en: str, zh: str, key: str | None = None) -> None:
@@ -615,7 +616,7 @@ def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report, dr
                     f"{what} differs from what its `draws run` audit entry recorded",
                     f"{what} 与 draws run 审计条目记录的不符")
     teams_logged = by_command.get("draws inspectors", [])
-    teams = draws.initial_teams(conn, draw_id)
+    teams = initial_teams(conn, draw_id)
     if teams is not None or teams_logged:
         digest = bundles.teams_digest(teams.to_dict()) if teams is not None else None
         if [p.get("teams_sha256") for p in teams_logged] != [digest]:
@@ -625,7 +626,7 @@ def _one_draw(conn: Connection, draw_id: str, entries: list, report: _Report, dr
     if replaced != len(by_command.get("draws replace", [])):
         add("draw_replacement", f"{replaced} replacements stored, {len(by_command.get('draws replace', []))} in the audit log",
             f"存有 {replaced} 次更换，审计日志记录 {len(by_command.get('draws replace', []))} 次")
-    result = draws.verify_stored(conn, draw_id)
+    result = verify_stored(conn, draw_id)
     if not result["ok"]:
         add("draw", f"recomputing the draw fails at {result['field']}: {result['message']}",
             f"重新计算抽取不符：{result['field']}：{result['message']}")
@@ -689,7 +690,8 @@ def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_
     """Every entity unchanged since the draw is in its frozen population exactly when it was drawable then."""
     from datetime import datetime, timezone
 
-    from shuangsuiji.services import tasks
+    from shuangsuiji.domain.directory import DRAWABLE_STATUSES
+    from shuangsuiji.services import population, tasks
 
     task = tasks.get_task(conn, task_id)
     definition = task["definition"]
@@ -699,20 +701,20 @@ def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_
         text("SELECT stratum, ids FROM draw_stratum WHERE draw_id = :d"), {"d": draw_id}
     ) for uscc in (ids.split("\n") if ids else [])}
     at = datetime.strptime(locked_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    recent, _ = tasks.recently_drawn(conn, task, at)
-    where, params = tasks.directory_where(definition["scope"]["directory"])
+    recent, _ = population.recently_drawn(conn, task, at)
+    where, params = population.directory_where(definition["scope"]["directory"])
     ratios = definition["ratios"]
     key = canonical_json([where, params])
     if key not in scopes:
-        scopes[key] = tasks._fetch(conn, "SELECT uscc, risk_class, in_directory, status, updated_at FROM entity"
-                                   + (f" WHERE {' AND '.join(where)}" if where else ""), params)
+        scopes[key] = population._fetch(conn, "SELECT uscc, risk_class, in_directory, status, updated_at FROM entity"
+                                        + (f" WHERE {' AND '.join(where)}" if where else ""), params)
     rows = scopes[key]
     seen = set()
     for uscc, risk, in_directory, status, updated_at in rows:
         seen.add(uscc)
         if updated_at > locked_at:
             continue  # changed by an import since the draw: its state then is not this row's
-        drawable = (bool(in_directory) and status in tasks.DRAWABLE_STATUSES and risk in ratios and uscc not in recent)
+        drawable = (bool(in_directory) and status in DRAWABLE_STATUSES and risk in ratios and uscc not in recent)
         if drawable and frozen.get(uscc) != risk:
             report.add("directories", "entity", uscc,
                        f"draw {draw_id}: drawable in class {risk} when it was drawn (unchanged since, by its history), "
@@ -732,7 +734,8 @@ def _draw_population_then(conn: Connection, report: _Report, draw_id: str, task_
 def _draw_officers_then(conn: Connection, report: _Report, draw_id: str, task_id: str) -> None:
     """Every officer unchanged since the inspector draw is in its pools exactly when eligible then,
     and every conflict declared by then between a pooled officer and a drawn entity was recused."""
-    from shuangsuiji.services import draws, tasks
+    from shuangsuiji.services import tasks
+    from shuangsuiji.services.teams import _eligible_pools
 
     logged = conn.execute(text(
         "SELECT ts, payload FROM audit_log WHERE command = 'draws inspectors' ORDER BY seq"
@@ -742,7 +745,7 @@ def _draw_officers_then(conn: Connection, report: _Report, draw_id: str, task_id
         return
     pooled = {c for (c,) in conn.execute(text("SELECT cert_no FROM draw_inspector_pool WHERE draw_id = :d"), {"d": draw_id})}
     definition = tasks.get_task(conn, task_id)["definition"]
-    eligible = {c for pool in draws._eligible_pools(conn, definition).values() for c in pool}
+    eligible = {c for pool in _eligible_pools(conn, definition).values() for c in pool}
     for cert, updated_at in conn.execute(text("SELECT cert_no, updated_at FROM inspector")):
         if updated_at > at or (cert in eligible) == (cert in pooled):
             continue

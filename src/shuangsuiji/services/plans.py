@@ -18,9 +18,18 @@ from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.audit import canonical_json, utc_now
 from shuangsuiji.domain.checklist import Checklist
-from shuangsuiji.domain.directory import DRAWABLE_STATUSES, RISK_NAMES, clean, normalise_risk, normalise_status
+from shuangsuiji.domain.directory import DRAWABLE_STATUSES, RISK_NAMES
 from shuangsuiji.domain.numbers import ratio_percent
-from shuangsuiji.domain.plan import Plan, PlanReport, Task, check_plan, joint_shares, load_plan, publication_deadline
+from shuangsuiji.domain.plan import (
+    Plan,
+    PlanReport,
+    Task,
+    check_plan,
+    joint_shares,
+    load_plan,
+    normalise_scope,
+    publication_deadline,
+)
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.files import claim, replacing
 from shuangsuiji.services import audit
@@ -35,7 +44,6 @@ from shuangsuiji.services.checklists import (
 from shuangsuiji.table_reader import decode
 from shuangsuiji.table_writer import markdown_text
 
-FILTERS = ("entity_type", "industry", "region", "status", "risk_class")
 ROUNDING_ZH = {"ceil_min1": "向上取整，至少 1 家", "floor": "向下取整", "round_half_up": "四舍五入",
                "ordered": "保持总数和风险高低顺序的分配"}
 
@@ -51,19 +59,6 @@ def plan_from_content(content: str) -> Plan:
         if isinstance(scope, dict) and scope.get("directory") is None:
             scope.pop("directory", None)
     return Plan.model_validate(data)
-
-
-def normalise_scope(directory: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Filter values as the directory stores them: NFKC text, canonical status and risk class."""
-    out: dict[str, list[str]] = {}
-    for name in FILTERS:
-        values = [clean(v) for v in directory.get(name) or []]
-        if name == "status":
-            values = [normalise_status(v) or v for v in values]
-        elif name == "risk_class":
-            values = [normalise_risk(v) or v for v in values]
-        out[name] = list(dict.fromkeys(values))
-    return out
 
 
 def read_plan(path: Path) -> tuple[Plan, str]:

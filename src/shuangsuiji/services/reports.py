@@ -269,17 +269,17 @@ def _replacements(conn: Connection, draw: dict) -> list[dict]:
     """第十一条: each recorded replacement with its reason and the successor(s) it brought in,
     found by replaying the replacements one by one on the locked initial teams."""
     from shuangsuiji.domain.teams import REPLACEMENT_REASONS, rebuild_assignment
-    from shuangsuiji.services import draws
+    from shuangsuiji.services.teams import _as_replacements, _frozen_team_draw, initial_teams, replacements
 
-    recorded = draws.replacements(conn, draw["id"])
+    recorded = replacements(conn, draw["id"])
     if not recorded:
         return []
     officers = _officers(conn)
-    team_draw, entities = draws._frozen_team_draw(conn, draw)
-    before = {t.entity: {m.officer for m in t.members} for t in draws.initial_teams(conn, draw["id"]).teams}
+    team_draw, entities = _frozen_team_draw(conn, draw)
+    before = {t.entity: {m.officer for m in t.members} for t in initial_teams(conn, draw["id"]).teams}
     out = []
     for i, r in enumerate(recorded):
-        after_assignment = rebuild_assignment(entities, team_draw, draws._as_replacements(recorded[: i + 1]))
+        after_assignment = rebuild_assignment(entities, team_draw, _as_replacements(recorded[: i + 1]))
         after = {t.entity: {m.officer for m in t.members} for t in after_assignment.teams}
         successors = sorted({o for e, members in after.items() for o in members - before.get(e, set())})
         name, dept = officers.get(r["cert_no"], ("", ""))
@@ -328,7 +328,7 @@ def plan_report(conn: Connection, year: int, today: date | None = None) -> dict:
     department's joint tasks ≥ 10 % of the tasks it leads) and the progress of its tasks."""
     from shuangsuiji.domain.plan import joint_shares, publication_deadline
     from shuangsuiji.services import plans
-    from shuangsuiji.services.tasks import plan_task_of
+    from shuangsuiji.domain.task import plan_task_of
 
     today = today or date.today()
     row = _plan_row(conn, year)
@@ -556,11 +556,11 @@ def year_report(conn: Connection, year: int, threshold: str | float | Decimal | 
 
 def _workload(conn: Connection, locked: list[dict], officers: dict, names: dict) -> tuple[list[dict], list[dict]]:
     """Teams per officer over the year's locked draws, after replacements (who actually goes)."""
-    from shuangsuiji.services import draws
+    from shuangsuiji.services.teams import final_teams
 
     per: dict[str, dict] = {}
     for d in locked:
-        teams = draws.final_teams(conn, d["id"])
+        teams = final_teams(conn, d["id"])
         for team in teams.teams if teams else ():
             for i, m in enumerate(team.members):
                 name = officers.get(m.officer, ("", ""))[0]

@@ -22,6 +22,7 @@ from shuangsuiji.domain.results import ResultRecord, RowCheck, Scope
 from shuangsuiji.errors import Problem, UserError
 from shuangsuiji import table_writer
 from shuangsuiji.services import audit, draws, followups, tasks
+from shuangsuiji.services.teams import final_teams, team_problems
 from shuangsuiji.table_reader import EmptyTable, Table, check_zip, header_key, map_columns, read_limited, read_table, row_fields
 
 # ---------------------------------------------------------------- what a draw's results are checked against
@@ -68,7 +69,7 @@ def load(conn: Connection, draw_id: str, *, need_teams: bool = True) -> DrawCont
     """A locked draw with its task, list and teams; results need officers drawn (第十条)."""
     draw = draws._locked(conn, draw_id)
     task = tasks.get_task(conn, draw["task_id"])
-    teams = draws.final_teams(conn, draw_id)
+    teams = final_teams(conn, draw_id)
     if need_teams and teams is None:
         raise UserError(
             f"{draw_id} 尚未抽取执法人员：先运行 shuangsuiji draws inspectors {draw_id}（第十条）",
@@ -115,7 +116,7 @@ def template(conn: Connection, draw_id: str, department: str) -> dict:
     return {
         "draw": draw_id, "task": ctx.task["id"], "task_name": ctx.task["name"], "department": department,
         "department_name": dept_name or department, "window": ctx.window, "items": items, "rows": rows,
-        "team_problems": draws.team_problems(conn, draw_id),
+        "team_problems": team_problems(conn, draw_id),
     }
 
 

@@ -432,7 +432,7 @@ MIGRATIONS += (
         "index of the drawable entities (第九条)",
         (
             # The draw reads each class's drawable codes in code order from this index alone
-            # (services.tasks.DRAWABLE_SQL must repeat its condition word for word).
+            # (services.population.DRAWABLE_SQL must repeat its condition word for word).
             "CREATE INDEX ix_entity_drawable ON entity (risk_class, uscc) WHERE in_directory = 1 AND status IN ('存续', '在业')",
         ),
     ),
