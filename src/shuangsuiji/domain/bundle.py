@@ -15,7 +15,7 @@ import secrets
 from typing import Any
 
 from shuangsuiji.domain.audit import canonical_json
-from shuangsuiji.domain.draw import DuplicateIdError, first_difference, officer_order, sample_strata
+from shuangsuiji.domain.draw import Codes, DuplicateIdError, first_difference, officer_order, sample_strata
 from shuangsuiji.domain.seed import combine, commit_hash
 from shuangsuiji.domain.teams import ALGORITHMS, Assignment, Replacement, TeamDraw, assignment_difference, rebuild_assignment
 
@@ -193,60 +193,6 @@ def bundle_bytes(bundle: dict) -> bytes:
     parts: list[bytes] = []
     write_bundle(bundle, parts.append)
     return b"".join(parts)
-
-
-class Codes:
-    """A stratum's population as the store keeps it: the ids in order, joined by newlines.
-
-    At province scale a population is millions of ids; as one text it takes 19 bytes an id
-    instead of ~75 for a list of str, and `write_bundle` writes it without ever splitting it
-    whole. Iterating yields the ids (ids never hold a newline: they are [0-9A-Z]{18} codes).
-    """
-
-    __slots__ = ("text", "_size", "_in_order", "_width")
-
-    def __init__(self, text: str):
-        self.text = text
-        self._size = text.count("\n") + 1 if text else 0
-        self._in_order = self._width = None
-
-    def __len__(self) -> int:
-        return self._size
-
-    def __iter__(self):
-        return iter(self.text.split("\n") if self.text else ())
-
-    def in_order(self) -> bool:
-        """Whether the ids are in code-point order (repeats allowed), as `population_digest` sorts them."""
-        if self._in_order is None:
-            last, self._in_order = None, True
-            for chunk in self.chunks():
-                if (last is not None and chunk[0] < last) or chunk != sorted(chunk):
-                    self._in_order = False
-                    break
-                last = chunk[-1]
-        return self._in_order
-
-    def at(self, positions: list[int]) -> list[str] | None:
-        """The ids at ``positions``, sliced straight out of the text when every id has the same
-        length (codes do); None otherwise (the draw then finds them in a pass over the chunks)."""
-        if self._width is None:
-            width = self.text.find("\n")
-            fixed = width > 0 and len(self.text) == self._size * (width + 1) - 1
-            self._width = width if fixed and self.text[width :: width + 1] == "\n" * (self._size - 1) else 0
-        if not self._width:
-            return None
-        step = self._width + 1
-        return [self.text[i * step : i * step + self._width] for i in positions]
-
-    def chunks(self, size: int = 1 << 20):
-        """The ids as lists of about ``size`` characters' worth, split one list at a time."""
-        text, start = self.text, 0
-        while start < len(text):
-            end = text.find("\n", start + size)
-            end = len(text) if end < 0 else end
-            yield text[start:end].split("\n")
-            start = end + 1
 
 
 # What json.dumps escapes in a string (ensure_ascii=False), less the newline that joins ids.

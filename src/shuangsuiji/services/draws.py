@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from shuangsuiji.domain import bundle as bundles
 from shuangsuiji.domain import seed as seeds
 from shuangsuiji.domain.audit import canonical_json, utc_now
-from shuangsuiji.domain.draw import sample
+from shuangsuiji.domain.draw import Codes, sample
 from shuangsuiji.domain.task import stratum_ratios
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
@@ -114,9 +114,10 @@ def _open_draw(conn: Connection, task_id: str) -> dict | None:
     return _draw_json(row._mapping) if row else None
 
 
-def _strata(conn: Connection, draw_id: str) -> dict[str, list[str]]:
+def _strata(conn: Connection, draw_id: str) -> dict[str, Codes]:
+    """Each stratum's frozen codes as stored: one text, never split whole (a province's 14 million)."""
     rows = conn.execute(text("SELECT stratum, ids FROM draw_stratum WHERE draw_id = :d ORDER BY stratum"), {"d": draw_id})
-    return {name: (ids.split("\n") if ids else []) for name, ids in rows}
+    return {name: Codes(ids or "") for name, ids in rows}
 
 
 def selection(conn: Connection, draw_id: str) -> list[dict]:
@@ -144,6 +145,11 @@ def _locked(conn: Connection, draw_id: str) -> dict:
 # ---------------------------------------------------------------- commit, contribute, reveal
 
 
+def _joined(ids: list[str] | Codes) -> str:
+    """A stratum's codes as draw_stratum.ids keeps them: one per line."""
+    return ids.text if isinstance(ids, Codes) else "\n".join(ids)
+
+
 def _new_draw(conn: Connection, task: dict, frozen: Frozen, operator: str, commitment: dict | None) -> str:
     attempt = conn.execute(text("SELECT COALESCE(MAX(attempt), 0) + 1 FROM draw WHERE task_id = :t"), {"t": task["id"]}).scalar_one()
     draw_id = f"{task['id']}-D{attempt}"
@@ -166,7 +172,7 @@ def _new_draw(conn: Connection, task: dict, frozen: Frozen, operator: str, commi
         "INSERT INTO draw_stratum (draw_id, stratum, size, take, population_sha256, ids) VALUES "
         + ("(?, ?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s, %s)"),
         [
-            (draw_id, s["name"], s["size"], s["take"], s["population_sha256"], "\n".join(frozen.strata[s["name"]]))
+            (draw_id, s["name"], s["size"], s["take"], s["population_sha256"], _joined(frozen.strata[s["name"]]))
             for s in frozen.parameters["strata"]
         ],
     )
