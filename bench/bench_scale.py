@@ -95,6 +95,9 @@ def main() -> None:
 
 
 def run(args, pg_url: str | None) -> None:
+    # A province's directory and bundle are far past the tool's default caps (rows of one file, MB read).
+    os.environ.setdefault("SHUANGSUIJI_MAX_ROWS", str(max(args.rows + 1, 1_048_576)))
+    os.environ.setdefault("SHUANGSUIJI_MAX_FILE_MB", "8192")
     data = HERE / "data" / f"objects-{args.rows}.csv"
     if not data.exists():
         data.parent.mkdir(exist_ok=True)
