@@ -275,6 +275,6 @@ mutate chunked-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
 mutate chunked-draw-positions-off src/shuangsuiji/domain/draw.py \
   '        offset = end' '        offset = end - 1' \
   tests/test_draw_core.py -k chunk
-mutate codes-width-by-length-alone src/shuangsuiji/domain/bundle.py \
+mutate codes-width-by-length-alone src/shuangsuiji/domain/draw.py \
   'width if fixed and self.text[width :: width + 1] == "\n" * (self._size - 1) else 0' 'width if fixed else 0' \
   tests/test_draw_core.py -k codes
