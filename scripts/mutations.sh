@@ -35,8 +35,8 @@ mutate results-not-checked src/shuangsuiji/services/maintenance.py \
   '    report.run("results", lambda: _results(conn, report), not_current)' '' \
   tests/test_tamper.py -k result
 mutate tickets-trusted src/shuangsuiji/domain/bundle.py \
-  '            recomputed = sample(ids, seed, stratum["take"])' \
-  '            recomputed = [type("S", (), x)() for x in stratum["selected"]]' \
+  '        recomputed = sample_strata(populations, seed, {s["name"]: s["take"] for s in strata})' \
+  '        recomputed = {s["name"]: [type("S", (), x)() for x in s["selected"]] for s in strata}' \
   tests/test_fuzz.py tests/test_tamper.py -k "bundle or selection"
 mutate log-update-allowed src/shuangsuiji/store/migrations.py \
   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" "BEGIN SELECT 1; END" \
