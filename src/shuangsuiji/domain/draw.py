@@ -161,7 +161,7 @@ def sample(ids: Iterable[str], seed: str, k: int) -> list[Selected]:
     k larger than the population takes everything (like consistent_sampler's `take`).
     Raises DuplicateIdError naming a repeated id. Each id is hashed once (the drawn ones, and
     ids tied with them, twice); see `_first_k` for why only a handful of full tickets are built.
-    ``ids`` may be any iterable, or anything with a ``chunks()`` method (bundle.Codes: a
+    ``ids`` may be any iterable, or anything with a ``chunks()`` method (`Codes`: a
     population kept as one text), which is then read a chunk at a time, never whole.
     """
     k = _check_k(k)
