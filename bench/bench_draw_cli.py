@@ -1,6 +1,6 @@
 """Benchmark a 1,000,000-entity draw end to end through the CLI (design.md §4).
 
-    python bench/bench_draw_cli.py [--rows 1000000] [--ratio 0.01] [--repeat 3]
+    python bench/bench_draw_cli.py [--rows 1000000] [--ratio 0.01] [--repeat 3] [--pg postgresql://…/postgres]
 
 Builds (once per run, in a temporary store) a directory from bench/make_directory.py, the
 shipped checklist and an ad hoc task over the whole directory, then runs --repeat pairs,
@@ -14,6 +14,9 @@ side by side count):
 Then our draw core (`domain.draw.sample_strata`) on the same strata in this process, and
 `shuangsuiji draws export` and `shuangsuiji verify` of the bundle (verify --repeat times).
 Figures are medians with min–max; ratios are taken per pair and printed for every pair.
+With --pg (a PostgreSQL server URL whose user may create databases) the stores are databases
+of that server instead of SQLite files, and each fresh copy is `CREATE DATABASE … TEMPLATE`
+of the prepared one (all are dropped at the end).
 The package's bytecode is compiled first, as `pip install` does (this machine sets
 PYTHONDONTWRITEBYTECODE, so an editable install would otherwise compile every module on every run).
 Prints one `name value unit` line per figure on stdout.
@@ -47,10 +50,34 @@ def spread(values: list[float], unit: str, digits: int = 2) -> str:
     return f"{statistics.median(values):.{digits}f} {unit} (min {min(values):.{digits}f}, max {max(values):.{digits}f})"
 
 
-def prepare(tmp: Path, name: str, data: Path, ratio: str) -> Path:
+PG: str | None = None  # the server URL given with --pg
+PG_PREFIX = f"bench_draw_{os.getpid()}_"
+
+
+def pg_database(name: str) -> str:
+    """The URL of database ``name`` on the --pg server."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(PG)._replace(path="/" + name))
+
+
+def pg_admin(*statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def prepare(tmp: Path, name: str, data: Path, ratio: str) -> Path | str:
     """A store with the directory of ``data``, the checklist and task BENCH-1 over all of it."""
-    db = tmp / f"{name}.db"
-    os.environ["SHUANGSUIJI_DB"] = str(db)
+    if PG:
+        db = PG_PREFIX + name
+        pg_admin(f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}")
+        os.environ["SHUANGSUIJI_DB"] = pg_database(db)
+    else:
+        db = tmp / f"{name}.db"
+        os.environ["SHUANGSUIJI_DB"] = str(db)
     cli("init")
     cli("departments", "import", str(ROOT / "examples" / "lianzhou" / "departments.yaml"))
     cli("objects", "import", "--quiet", str(data))
@@ -64,15 +91,22 @@ def prepare(tmp: Path, name: str, data: Path, ratio: str) -> Path:
         encoding="utf-8",
     )
     cli("tasks", "create", "--file", str(task))
+    if PG:
+        return db
     # Each command ends by closing the store, which folds the WAL into the file: one file to copy.
     assert not Path(f"{db}-wal").exists()
     return db
 
 
-def timed_draw(prepared: Path, copy: Path) -> tuple[float, str]:
-    shutil.copyfile(prepared, copy)
-    os.sync()  # the copy's writeback is the bench's, not the draw's: it would stall the draw's commit
-    os.environ["SHUANGSUIJI_DB"] = str(copy)
+def timed_draw(prepared: Path | str, copy: Path) -> tuple[float, str]:
+    if PG:  # a fresh database from the prepared one, as a file copy is for SQLite
+        name = PG_PREFIX + copy.stem.replace("-", "_")
+        pg_admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {prepared}", "CHECKPOINT")
+        os.environ["SHUANGSUIJI_DB"] = pg_database(name)
+    else:
+        shutil.copyfile(prepared, copy)
+        os.sync()  # the copy's writeback is the bench's, not the draw's: it would stall the draw's commit
+        os.environ["SHUANGSUIJI_DB"] = str(copy)
     return cli("draws", "run", "BENCH-1", "--seed", SEED, "--json")
 
 
@@ -89,7 +123,22 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--ratio", default="0.01")
     parser.add_argument("--repeat", type=int, default=3, help="paired runs (median, min–max)")
+    parser.add_argument("--pg", metavar="URL", help="stores on this PostgreSQL server instead of SQLite files")
     args = parser.parse_args()
+    global PG
+    PG = args.pg
+    try:
+        run(args)
+    finally:
+        if PG:
+            import psycopg
+
+            with psycopg.connect(PG, autocommit=True) as conn:
+                for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (PG_PREFIX + "%",)).fetchall():
+                    conn.execute(f"DROP DATABASE {name}")
+
+
+def run(args) -> None:
     data, tiny_data = data_file(args.rows), data_file(20)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "shuangsuiji")], check=True)
     label = f"{args.rows // 1_000_000}m" if args.rows % 1_000_000 == 0 else str(args.rows)

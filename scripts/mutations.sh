@@ -35,8 +35,8 @@ mutate results-not-checked src/shuangsuiji/services/maintenance.py \
   '    report.run("results", lambda: _results(conn, report), not_current)' '' \
   tests/test_tamper.py -k result
 mutate tickets-trusted src/shuangsuiji/domain/bundle.py \
-  '            difference = verify_sample(ids, seed, stratum["take"], stratum["selected"], label=f"{where}.selected")' \
-  '            difference = None' \
+  '        recomputed = sample_strata(populations, seed, {s["name"]: s["take"] for s in strata})' \
+  '        recomputed = {s["name"]: [type("S", (), x)() for x in s["selected"]] for s in strata}' \
   tests/test_fuzz.py tests/test_tamper.py -k "bundle or selection"
 mutate log-update-allowed src/shuangsuiji/store/migrations.py \
   "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END" "BEGIN SELECT 1; END" \
@@ -271,12 +271,12 @@ mutate progress-not-quieted src/shuangsuiji/cli/directory.py \
   '    if quiet:' '    if False:' \
   tests/test_objects.py -k progress
 mutate small-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
-  '        if len(set(ids)) == len(ids):' '        if True:' \
+  '        if len(set(everyone)) != len(everyone):' '        if False:' \
   tests/test_draw_core.py
 # Issue 14: `draws run` draws with sample_strata, so the strata vectors test what runs
-mutate strata-drawn-short src/shuangsuiji/domain/draw.py \
-  '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], sizes[name])' \
-  '        result[name] = _first_k(members[name], digests[32 * start : 32 * end], max(sizes[name] - 1, 0))' \
+mutate strata-drawn-short src/shuangsuiji/services/draws.py \
+  '        drawn = sample_strata(strata, value, {s["name"]: s["take"] for s in parameters["strata"]})' \
+  '        drawn = sample_strata(strata, value, {s["name"]: max(s["take"] - 1, 0) for s in parameters["strata"]})' \
   tests/test_draws.py -k locks_and_shows_tickets
 # Issue 14: one path for output files (files.replacing): flushed before the rename, the folder after, no temp left
 mutate output-not-flushed src/shuangsuiji/files.py \
@@ -304,3 +304,21 @@ mutate api-entity-filters-ignored src/shuangsuiji/services/objects.py \
 mutate import-compares-with-not-equal src/shuangsuiji/store/dialect.py \
   '    op = "IS NOT" if is_sqlite(conn) else "IS DISTINCT FROM"' '    op = "!="' \
   tests/test_dialect.py -k re_import
+mutate team-tie-by-nine-digits-only src/shuangsuiji/domain/draw.py \
+  '    if len(best) == 1:' '    if len(best) >= 1:' \
+  tests/test_draw_core.py -k first_by_ticket
+mutate bundle-population-closing-indent src/shuangsuiji/domain/bundle.py \
+  '"\n" + " " * depth + "]"' '"\n" + " " * (depth + 1) + "]"' \
+  tests/test_hash_vectors.py
+mutate bundle-marker-collision-unchecked src/shuangsuiji/domain/bundle.py \
+  '    if len(pieces) != len(populations) + 1:' '    if False:' \
+  tests/test_hash_vectors.py -k marker
+mutate chunked-draw-repeats-unchecked src/shuangsuiji/domain/draw.py \
+  '    if (every[1:] == every[:-1]).any():' '    if False:' \
+  tests/test_draw_core.py -k chunk
+mutate chunked-draw-positions-off src/shuangsuiji/domain/draw.py \
+  '        offset = end' '        offset = end - 1' \
+  tests/test_draw_core.py -k chunk
+mutate codes-width-by-length-alone src/shuangsuiji/domain/draw.py \
+  'width if fixed and self.text[width :: width + 1] == "\n" * (self._size - 1) else 0' 'width if fixed else 0' \
+  tests/test_draw_core.py -k codes

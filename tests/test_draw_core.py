@@ -16,6 +16,7 @@ from shuangsuiji.domain.draw import (
     DuplicateIdError,
     Selected,
     allocate,
+    first_by_ticket,
     first_difference,
     inspector_seed,
     officer_order,
@@ -25,7 +26,6 @@ from shuangsuiji.domain.draw import (
     sample_strata,
     short_ticket,
     ticket,
-    verify_sample,
 )
 
 # Text the package accepts: any str without lone surrogates (those cannot be UTF-8 encoded).
@@ -155,10 +155,26 @@ def test_boundary_tie_on_the_nine_digit_key_is_settled_by_the_full_ticket():
     assert sample(everyone, seed, rank + 1)[-1].id == b
 
 
+@settings(max_examples=300, deadline=None)
+@given(ids=id_lists.filter(bool), seed=seeds)
+def test_first_by_ticket_is_the_first_drawn(ids, seed):
+    assert first_by_ticket(ids, seed) == sample_reference(ids, seed, 1)[0].id
+
+
+def test_first_by_ticket_settles_a_nine_digit_tie_by_the_full_ticket():
+    # The pair of the boundary test above: equal first 9 digits, the larger id first.
+    seed, a, b = "tie-test", "91441882000136337X", "91441882000186520X"
+    for ids in ([a, b], [b, a], [a, *USCC[:50], b]):
+        assert first_by_ticket(ids, seed) == sample_reference(ids, seed, 1)[0].id
+    assert first_by_ticket([a, b], seed) == b
+    with pytest.raises(ValueError):
+        first_by_ticket([], seed)
+
+
 def test_equal_tickets_are_ordered_by_id():
     # Equal tickets need a SHA-256 collision, so fake one: identical digests for three ids.
     digest = bytes(range(32))
-    drawn = draw._first_k(["b", "c", "a"], digest * 3, 2)
+    drawn = draw._in_draw_order(["b", "c", "a"], digest * 3)[:2]
     assert [s.id for s in drawn] == ["a", "b"]
     assert drawn[0].ticket == drawn[1].ticket
 
@@ -302,6 +318,9 @@ def test_inspector_seed_derivation():
 
 
 def test_verify_names_the_first_difference():
+    def verify_sample(ids, seed, k, expected):
+        return first_difference(expected, sample(ids, seed, k))
+
     ids = USCC[:50]
     good = sample(ids, "v", 5)
     assert verify_sample(ids, "v", 5, good) is None
@@ -318,13 +337,13 @@ def test_verify_names_the_first_difference():
 
 
 def test_each_stratum_of_a_stratified_draw_verifies_alone():
-    """`draws run` draws with sample_strata, `verify` recomputes each stratum with verify_sample."""
+    """`draws run` and `verify` draw with sample_strata: each stratum is what `sample` draws from it alone."""
     takes = {"A": 2, "B": 1, "C": 1, "D": 1}
     expected = sample_strata(STRATA, "v", takes)
     for name, ids in STRATA.items():
-        assert verify_sample(ids, "v", takes[name], expected[name], label=f"strata[{name}].selected") is None
+        assert first_difference(expected[name], sample(ids, "v", takes[name]), label=f"strata[{name}].selected") is None
     wrong = sample(STRATA["C"], "not v", 1)
-    assert verify_sample(STRATA["C"], "v", 1, wrong, label="strata[C].selected").startswith(
+    assert first_difference(wrong, sample(STRATA["C"], "v", 1), label="strata[C].selected").startswith(
         "strata[C].selected position 1: field id")
 
 
@@ -363,3 +382,61 @@ def test_a_small_draw_does_not_import_numpy():
             "sample_strata({'A': ['a', 'b', 'c'], 'B': ['d']}, 's', {'A': 2, 'B': 1}); print('numpy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+# --- a population read a chunk at a time (bundle.Codes: the store's text, never split whole) ---
+
+
+class Pieces:
+    """A population that hands itself out three ids at a time, as bundle.Codes does by the megabyte."""
+
+    def __init__(self, ids):
+        self.ids = list(ids)
+
+    def __len__(self):
+        return len(self.ids)
+
+    def chunks(self):
+        for start in range(0, len(self.ids), 3):
+            yield self.ids[start : start + 3]
+
+
+@settings(max_examples=200, deadline=None)
+@given(ids=id_lists, seed=seeds, k=st.integers(0, 45), cut=st.integers(0, 40))
+def test_chunked_populations_equal_consistent_sampler(ids, seed, k, cut):
+    small, chunk = draw.SMALL, draw.CHUNK
+    draw.SMALL, draw.CHUNK = 0, 4  # the numpy path, lists in slices of 4
+    try:
+        expected = reference_sampler(ids, seed, k)
+        assert sample(ids, seed, k) == sample(Pieces(ids), seed, k) == expected
+        strata = {"A": Pieces(ids[:cut]), "B": ids[cut:]}
+        takes = {"A": min(k, len(ids[:cut])), "B": k}
+        assert sample_strata(strata, seed, takes) == {
+            "A": sample_reference(ids[:cut], seed, takes["A"]), "B": sample_reference(ids[cut:], seed, k)}
+    finally:
+        draw.SMALL, draw.CHUNK = small, chunk
+
+
+def test_a_repeat_in_another_chunk_is_named(monkeypatch):
+    monkeypatch.setattr(draw, "SMALL", 0)
+    monkeypatch.setattr(draw, "CHUNK", 2)
+    with pytest.raises(DuplicateIdError, match="'c'.*in stratum 'A'"):
+        sample_strata({"A": Pieces(["a", "b", "c", "d", "c"]), "B": ["e"]}, "s", {"A": 1, "B": 1})
+    with pytest.raises(DuplicateIdError, match="'e'.*in strata 'A' and 'B'"):
+        sample_strata({"A": Pieces(["a", "b", "e"]), "B": ["f", "g", "e"]}, "s", {"A": 1, "B": 1})
+
+
+def test_codes_of_a_bundle_are_drawn_as_the_list():
+    from shuangsuiji.domain.bundle import Codes
+
+    ids = sorted(f"91441882MA{i:07d}X" for i in range(5000))
+    codes = Codes("\n".join(ids))
+    assert sum(len(c) for c in codes.chunks(1000)) == 5000 and len(list(codes.chunks(1000))) > 50
+    assert sample(codes, "codes", 40) == sample_reference(ids, "codes", 40)
+    assert sample_strata({"A": codes, "B": ["x"]}, "codes", {"A": 7, "B": 1})["A"] == sample_reference(ids, "codes", 7)
+    assert codes.at([0, 17, 4999]) == [ids[0], ids[17], ids[4999]]
+    # Ids of other lengths: no slicing by position (at() declines), the chunks are read instead.
+    mixed = ids[:2500] + [x + "Y" for x in ids[2500:]]
+    assert Codes("\n".join(mixed)).at([0]) is None and Codes("ab\nc\nde").at([0]) is None
+    assert Codes("ab\ncde\nf").at([0]) is None  # the right total length, the newlines elsewhere
+    assert sample(Codes("\n".join(mixed)), "codes", 40) == sample_reference(mixed, "codes", 40)

@@ -1,6 +1,5 @@
 """`shuangsuiji draws` and `shuangsuiji verify`: seeded, locked, verifiable draws (第九条 to 第十一条)."""
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Optional
@@ -339,16 +338,14 @@ def export(
     force: Force = False,
     as_json: Json = False,
 ) -> None:
-    from shuangsuiji.domain.audit import canonical_json
-    from shuangsuiji.domain.bundle import bundle_bytes, sha256_text
+    from shuangsuiji.domain.bundle import write_bundle
     from shuangsuiji.services import bundle_export
 
     with context.reading() as conn:
         data = bundle_export.export_bundle(conn, draw)
-    body = bundle_bytes(data)
-    with replacing(out) as partial:
-        partial.write_bytes(body)
-    result = {"draw": draw, "file": str(out), "sha256": hashlib.sha256(body).hexdigest(), "content_sha256": sha256_text(canonical_json(data))}
+    with replacing(out) as partial, partial.open("wb") as file:  # written piecewise: never the whole JSON at once
+        sha256, content_sha256 = write_bundle(data, file.write)
+    result = {"draw": draw, "file": str(out), "sha256": sha256, "content_sha256": content_sha256}
     output.emit_json(result) if as_json else output.info(t(f"已写出 {out}（SHA-256 {result['sha256']}）", f"Wrote {out} (SHA-256 {result['sha256']})"))
 
 
@@ -400,7 +397,7 @@ def _read_json(path: Path, bundles):
     from shuangsuiji.table_reader import read_limited
 
     try:  # read_limited: size-capped (SHUANGSUIJI_MAX_FILE_MB), unreadable is a named error
-        return bundles.parse(read_limited(path).decode("utf-8"))
+        return bundles.parse(read_limited(path))  # bytes: an exported bundle's populations are read as Codes
     except bundles.Mismatch as exc:
         raise bundles.Mismatch(exc.field if exc.field != "bundle" else str(path), exc.message) from None
     except (ValueError, UnicodeDecodeError) as exc:

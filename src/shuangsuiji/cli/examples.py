@@ -101,6 +101,9 @@ def attach(app, path: tuple[str, ...] = ()) -> None:
         info.epilog = epilog(" ".join((*path, name)), info.epilog)
     for group in app.registered_groups:
         sub = group.typer_instance
+        if getattr(sub, "_examples_attached", False):  # a sub-app shared by two trees (cli.main.build)
+            continue
+        sub._examples_attached = True
         name = group.name or sub.info.name
         key = " ".join((*path, name))
         if key in EXAMPLES:

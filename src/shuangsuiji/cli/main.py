@@ -11,7 +11,7 @@ from shuangsuiji.cli.options import Json
 from shuangsuiji.errors import ExitCode, UserError
 from shuangsuiji.i18n import set_lang, t
 
-app = typer.Typer(
+SETTINGS = dict(
     name="shuangsuiji",
     help=t(
         "部门联合“双随机、一公开”抽查工具：名录库、随机抽取、锁定名单、结果与公示，每次抽取都可复核。",
@@ -32,7 +32,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     db: Annotated[
         str,
@@ -57,7 +56,9 @@ def root(
     context.settings.debug = debug
 
 
-@app.command(help=t("创建存储，或通过迁移把它升级到当前结构", "Create the store, or upgrade it to the current schema through migrations"))
+INIT_HELP = t("创建存储，或通过迁移把它升级到当前结构", "Create the store, or upgrade it to the current schema through migrations")
+
+
 def init(as_json: Json = False) -> None:
     from shuangsuiji.services import maintenance
     from shuangsuiji.store import migrations
@@ -80,36 +81,79 @@ def init(as_json: Json = False) -> None:
                       f"Store {result['db']} is already at the current schema (version {migrations.LATEST})."))
 
 
-def _register() -> None:
-    from shuangsuiji.cli import (
-        archive, audit, checklists, db, demo, departments, draws, followups, forms, inspectors, objects, plans, publish,
-        reports, results, tasks,
-    )
-
-    app.add_typer(departments.app, name="departments")
-    app.add_typer(objects.app, name="objects")
-    app.add_typer(inspectors.app, name="inspectors")
-    app.add_typer(inspectors.conflicts_app, name="conflicts")
-    app.add_typer(checklists.app, name="checklists")
-    app.add_typer(plans.app, name="plans")
-    app.add_typer(tasks.app, name="tasks")
-    app.add_typer(draws.app, name="draws")
-    app.command(name="verify", help=draws.VERIFY_HELP)(draws.verify_bundle)
-    app.add_typer(results.app, name="results")
-    app.add_typer(followups.app, name="followups")
-    app.add_typer(forms.app, name="forms")
-    app.command(name="publish", help=publish.HELP, short_help=publish.SHORT_HELP)(publish.publish)
-    app.add_typer(reports.app, name="reports")
-    app.add_typer(archive.app, name="archive")
-    app.add_typer(audit.app, name="audit")
-    app.add_typer(db.app, name="db")
-    app.command(name="demo", help=demo.HELP)(demo.demo)
+# The sub-apps and top-level commands, in help order: (name, module in shuangsuiji.cli, attribute).
+GROUPS = [
+    ("departments", "departments", "app"), ("objects", "objects", "app"), ("inspectors", "inspectors", "app"),
+    ("conflicts", "inspectors", "conflicts_app"), ("checklists", "checklists", "app"), ("plans", "plans", "app"),
+    ("tasks", "tasks", "app"), ("draws", "draws", "app"), ("verify", "draws", None), ("results", "results", "app"),
+    ("followups", "followups", "app"), ("forms", "forms", "app"), ("publish", "publish", None),
+    ("reports", "reports", "app"), ("archive", "archive", "app"), ("audit", "audit", "app"), ("db", "db", "app"),
+    ("demo", "demo", None),
+]
+ROOT_OPTIONS_WITH_VALUE = ("--db", "--operator", "--lang")
 
 
-_register()
-from shuangsuiji.cli import examples as _examples  # noqa: E402
+_trees: dict[str | None, typer.Typer] = {}
 
-_examples.attach(app)
+
+def build(only: str | None = None) -> typer.Typer:
+    """The command tree: everything, or (``only``) the root with just that one group or command.
+
+    A command line names one command, so `main` builds just its branch: importing every cli
+    module and building all of Click's groups is start-up every command would pay otherwise.
+    Each tree is built once per process.
+    """
+    if only in _trees:
+        return _trees[only]
+    from importlib import import_module
+
+    from shuangsuiji.cli import examples
+
+    app = _trees[only] = typer.Typer(**SETTINGS)
+    app.callback()(root)
+    app.command(help=INIT_HELP)(init)
+    for name, module_name, attribute in GROUPS:
+        if only is not None and name != only:
+            continue
+        module = import_module(f"shuangsuiji.cli.{module_name}")
+        if attribute is not None:
+            app.add_typer(getattr(module, attribute), name=name)
+        elif name == "verify":
+            app.command(name="verify", help=module.VERIFY_HELP)(module.verify_bundle)
+        elif name == "publish":
+            app.command(name="publish", help=module.HELP, short_help=module.SHORT_HELP)(module.publish)
+        else:
+            app.command(name="demo", help=module.HELP)(module.demo)
+    examples.attach(app)
+    return app
+
+
+def command_named(args: list[str]) -> str | None:
+    """The group or command a command line runs, when it names one; None for the root alone,
+    anything unknown, or shell completion (those need the whole tree)."""
+    import os
+
+    if any(k.startswith("_SHUANGSUIJI_COMPLETE") for k in os.environ):
+        return None
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word in ROOT_OPTIONS_WITH_VALUE:
+            i += 2
+        elif word.startswith("-"):
+            i += 1
+        else:
+            return word if any(word == name for name, _, _ in GROUPS) else None
+    return None
+
+
+def __getattr__(name: str):
+    """``app``: the whole command tree, built on first use (docs/cli.md's reference, the tests)."""
+    if name == "app":
+        return build()
+    raise AttributeError(name)
+
+
 from shuangsuiji.cli import output as _output  # noqa: E402  (cheap: rich is imported only when printing)
 
 _output.install_help_formatter()
@@ -126,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_utf8(args)
         # Not standalone: usage errors come here to be printed in the interface language.
-        result = app(args=args, prog_name="shuangsuiji", standalone_mode=False)
+        command = command_named(args)
+        tree = build(command)
+        result = tree(args=args, prog_name="shuangsuiji", standalone_mode=False)
         return result if isinstance(result, int) else ExitCode.OK
     except SystemExit as exc:
         if exc.code == 1 and _stdout_was_closed(stdout_was):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 from typing import Any
 
 from shuangsuiji.domain.audit import canonical_json
-from shuangsuiji.domain.draw import DuplicateIdError, first_difference, officer_order, verify_sample
+from shuangsuiji.domain.draw import Codes, DuplicateIdError, first_difference, officer_order, sample_strata
 from shuangsuiji.domain.seed import combine, commit_hash
 from shuangsuiji.domain.teams import ALGORITHMS, Assignment, Replacement, TeamDraw, assignment_difference, rebuild_assignment
 
@@ -40,8 +41,17 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def population_digest(ids: list[str]) -> str:
-    """SHA-256 of the stratum's ids, sorted (code-point order), one per line, no final newline."""
+def population_digest(ids) -> str:
+    """SHA-256 of the stratum's ids, sorted (code-point order), one per line, no final newline.
+
+    ``ids`` is a list or `Codes`; Codes already in order (as the store and `draws export` keep
+    them) are hashed as they are, a megabyte at a time.
+    """
+    if isinstance(ids, Codes) and ids.in_order():
+        digest = hashlib.sha256()
+        for start in range(0, len(ids.text), 1 << 20):
+            digest.update(ids.text[start : start + (1 << 20)].encode("utf-8"))
+        return digest.hexdigest()
     return sha256_text("\n".join(sorted(ids)))
 
 
@@ -85,17 +95,65 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
-def parse(text: str) -> Any:
+def parse(text: str | bytes) -> Any:
     """The bundle's JSON, refusing nesting deeper than MAX_DEPTH before the parser sees it (a
     bundle nested 100,000 deep would otherwise end in a RecursionError).
 
     Brackets are counted with every other character dropped by one regular expression (0.1 s
     for a million-entity bundle); only when that count is too deep are strings removed first and
     the brackets counted again, so a bracket inside a value never refuses a bundle.
+
+    Given the file's bytes, the populations of a bundle laid out as `draws export` writes it are
+    read straight from the bytes as `Codes` (`_populations_apart`); the rest is parsed as JSON.
     """
+    if isinstance(text, bytes):
+        bundle = _populations_apart(text)
+        if bundle is not None:
+            return bundle
+        text = text.decode("utf-8")
     if _too_deep(_NOT_BRACKET.sub("", text)) and _too_deep(_NOT_BRACKET.sub("", _STRING.sub("", text))):
         raise Mismatch("bundle", f"nested deeper than {MAX_DEPTH} levels (a bundle nests 6); refused unread")
     return json.loads(text)
+
+
+_POPULATION_AT = re.compile(rb'\n( *)"population": \[\n')
+_NOT_PLAIN = re.compile(rb'["\\\x00-\x09\x0b-\x1f]')  # what would need JSON escapes, newline aside
+
+
+def _populations_apart(data: bytes) -> dict | None:
+    """A bundle file as `draws export` writes it, each ``strata[i].population`` taken from the bytes
+    as `Codes` (one text, ~19 bytes an id, where a parsed list of str takes ~75) and the rest parsed
+    by `parse`; None when the file is laid out otherwise (then it is parsed whole, as before).
+
+    A population is taken only when every line of it is an indented plain JSON string (no escape,
+    no quote), so the text holds exactly what the JSON array holds; an array anywhere but under
+    a stratum's "population" key, or any other doubt, gives None.
+    """
+    marker = f"population {secrets.token_hex(16)} "
+    pieces, populations, pos = [], [], 0
+    while (found := _POPULATION_AT.search(data, pos)) is not None:
+        indent, start = found.group(1), found.end()
+        item = b"\n" + indent + b' "'
+        end = data.find(b"\n" + indent + b"]", start)
+        if end < 0 or data[start - 1 : start + len(item) - 1] != item or data[end - 1 : end] != b'"':
+            return None
+        text = data[start + len(item) - 1 : end - 1].replace(b'",' + item, b"\n")
+        if not text or _NOT_PLAIN.search(text):
+            return None
+        pieces += [data[pos : start - 2], f'"{marker}{len(populations)}"'.encode()]
+        populations.append(Codes(text.decode("utf-8")))
+        pos = end + len(indent) + 2
+    if not populations:
+        return None
+    pieces.append(data[pos:])
+    bundle = parse(b"".join(pieces).decode("utf-8"))
+    placed = 0
+    for stratum in bundle.get("strata", []) if isinstance(bundle, dict) and isinstance(bundle.get("strata"), list) else []:
+        value = stratum.get("population") if isinstance(stratum, dict) else None
+        if isinstance(value, str) and value.startswith(marker):
+            stratum["population"] = populations[int(value[len(marker):])]
+            placed += 1
+    return bundle if placed == len(populations) else None
 
 
 def _too_deep(brackets: str) -> bool:
@@ -130,8 +188,96 @@ def teams_digest(assignment: dict) -> str:
 
 def bundle_bytes(bundle: dict) -> bytes:
     """The exact bytes of a bundle file, as `draws export` and the archive write it: JSON,
-    non-ASCII kept, indent 1, one final newline, UTF-8."""
-    return (json.dumps(bundle, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    non-ASCII kept, indent 1, one final newline, UTF-8 (= ``json.dumps(bundle, ensure_ascii=False,
+    indent=1) + "\\n"``, written piecewise by `write_bundle`)."""
+    parts: list[bytes] = []
+    write_bundle(bundle, parts.append)
+    return b"".join(parts)
+
+
+# What json.dumps escapes in a string (ensure_ascii=False), less the newline that joins ids.
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x09\x0b-\x1f"\\]')
+
+
+def _id_chunks(population):
+    if isinstance(population, Codes):
+        yield from population.chunks()
+        return
+    for start in range(0, len(population), 1 << 16):
+        yield population[start : start + (1 << 16)]
+
+
+def _encoded_items(population, separator: str):
+    """The JSON of the population's items, ``separator`` between them, in pieces: a run of plain
+    ids is joined and wrapped in quotes at once; anything else goes through json.dumps."""
+    first = True
+    for chunk in _id_chunks(population):
+        if not chunk:
+            continue
+        plain = all(type(x) is str for x in chunk)
+        joined = "\n".join(chunk) if plain else ""
+        if plain and joined.count("\n") == len(chunk) - 1 and not _NEEDS_ESCAPE.search(joined):
+            body = '"' + joined.replace("\n", '"' + separator + '"') + '"'
+        else:
+            body = separator.join(json.dumps(x, ensure_ascii=False) for x in chunk)
+        yield body if first else separator + body
+        first = False
+
+
+def write_bundle(bundle: dict, write) -> tuple[str, str]:
+    """Write `bundle_bytes(bundle)` through ``write`` piecewise; return (SHA-256 of those bytes,
+    SHA-256 of canonical_json(bundle)), the two digests `draws export` reports.
+
+    The populations are the bulk of a bundle; the rest is encoded whole with each population
+    replaced by a one-off marker, and each population is written in pieces where its marker
+    stands, indented as json.dumps would indent it. A population may be a list of ids or
+    `Codes`. Nothing the size of the bundle is ever held (18 million entities: ~0.4 GB of JSON).
+    """
+    marker = f"population {secrets.token_hex(16)} "
+    skeleton = dict(bundle)
+    populations = []
+    if isinstance(bundle.get("strata"), list):
+        skeleton["strata"] = []
+        for stratum in bundle["strata"]:
+            if isinstance(stratum, dict) and "population" in stratum:
+                populations.append(stratum["population"])
+                stratum = {**stratum, "population": f"{marker}{len(populations) - 1}"}
+            skeleton["strata"].append(stratum)
+    file_hash, content_hash = hashlib.sha256(), hashlib.sha256()
+
+    def to_file(text: str) -> None:
+        data = text.encode("utf-8")
+        file_hash.update(data)
+        write(data)
+
+    def to_content_hash(text: str) -> None:
+        content_hash.update(text.encode("utf-8"))
+
+    for text, emit, pretty in (
+        (json.dumps(skeleton, ensure_ascii=False, indent=1) + "\n", to_file, True),
+        (canonical_json(skeleton), to_content_hash, False),
+    ):
+        pieces = text.split(f'"{marker}')
+        if len(pieces) != len(populations) + 1:  # the marker is random: it cannot occur by chance
+            raise AssertionError("population marker found elsewhere in the bundle")
+        emit(pieces[0])
+        before = pieces[0]
+        for piece in pieces[1:]:
+            number, rest = piece.split('"', 1)
+            if pretty:  # json.dumps(indent=1): items one deeper than the key's line, "]" level with it
+                line = before[before.rfind("\n") + 1 :]
+                depth = len(line) - len(line.lstrip(" "))
+                separator, opening, closing = ",\n" + " " * (depth + 1), "[\n" + " " * (depth + 1), "\n" + " " * depth + "]"
+            else:
+                separator, opening, closing = ",", "[", "]"
+            empty = True
+            for body in _encoded_items(populations[int(number)], separator):
+                emit(opening + body if empty else body)
+                empty = False
+            emit("[]" if empty else closing)
+            emit(rest)
+            before = rest
+    return file_hash.hexdigest(), content_hash.hexdigest()
 
 
 def verify(bundle: Any, take_for=None) -> dict:
@@ -170,20 +316,15 @@ def verify(bundle: Any, take_for=None) -> dict:
     rounding = parameters["rounding"]
     declared = {p["name"]: p for p in parameters["strata"]}
     joint_takes = _ordered_takes(parameters, strata) if rounding == "ordered" else None
-    owner: dict[str, str] = {}
-    digests = {}
+    digests, populations = {}, {}
     for stratum in strata:
         name = stratum["name"]
         where = f"strata[{name}]"
         _keys(where, stratum, STRATUM_KEYS)
         ids = stratum["population"]
-        if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        if not isinstance(ids, Codes) and (not isinstance(ids, list) or not all(isinstance(x, str) for x in ids)):
             raise Mismatch(f"{where}.population", "must be a list of ids (text)")
-        for x in ids:
-            if x in owner:
-                other = owner[x]
-                raise Mismatch(f"{where}.population", f"id {x} appears twice" + ("" if other == name else f" (also in stratum {other})"))
-            owner[x] = name
+        populations[name] = ids
         digest = population_digest(ids)
         digests[name] = digest
         if digest != stratum["population_sha256"]:
@@ -203,10 +344,14 @@ def verify(bundle: Any, take_for=None) -> dict:
             raise Mismatch(f"{where}.selected", "must be a list")
         for j, item in enumerate(stratum["selected"], start=1):
             _keys(f"{where}.selected position {j}", item, {"id", "ticket"})
-        try:
-            difference = verify_sample(ids, seed, stratum["take"], stratum["selected"], label=f"{where}.selected")
-        except DuplicateIdError as exc:
-            raise Mismatch(f"{where}.population", str(exc)) from None
+    try:  # every stratum at once: an id in two strata is a repeat too
+        recomputed = sample_strata(populations, seed, {s["name"]: s["take"] for s in strata})
+    except DuplicateIdError as exc:
+        first, then = exc.strata
+        raise Mismatch(f"strata[{then}].population", f"id {exc.id} appears twice" + ("" if first == then else f" (also in stratum {first})")) from None
+    for stratum in strata:
+        where = f"strata[{stratum['name']}]"
+        difference = first_difference(stratum["selected"], recomputed[stratum["name"]], label=f"{where}.selected")
         if difference:
             field, _, message = difference.partition(": ")
             raise Mismatch(field, message)

@@ -39,9 +39,10 @@ class Selected(NamedTuple):
 class DuplicateIdError(ValueError):
     """The same id twice in a population: the draw would not be a draw over a set."""
 
-    def __init__(self, id: str, where: str = ""):
+    def __init__(self, id: str, where: str = "", strata: tuple[str, str] = ("", "")):
         self.id = id
         self.where = where
+        self.strata = strata  # (stratum of the first, of the second), when drawn by strata
         super().__init__(f"duplicate id {id!r}" + (f" ({where})" if where else ""))
 
 
@@ -82,6 +83,60 @@ def _draw_order(s: Selected) -> tuple[str, str]:
     return (s.ticket, s.id)
 
 
+class Codes:
+    """A stratum's population as the store keeps it: the ids in order, joined by newlines.
+
+    At province scale a population is millions of ids; as one text it takes 19 bytes an id
+    instead of ~75 for a list of str, and `bundle.write_bundle` writes it without ever splitting it
+    whole. Iterating yields the ids (ids never hold a newline: they are [0-9A-Z]{18} codes).
+    """
+
+    __slots__ = ("text", "_size", "_in_order", "_width")
+
+    def __init__(self, text: str):
+        self.text = text
+        self._size = text.count("\n") + 1 if text else 0
+        self._in_order = self._width = None
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return iter(self.text.split("\n") if self.text else ())
+
+    def in_order(self) -> bool:
+        """Whether the ids are in code-point order (repeats allowed), as `population_digest` sorts them."""
+        if self._in_order is None:
+            last, self._in_order = None, True
+            for chunk in self.chunks():
+                if (last is not None and chunk[0] < last) or chunk != sorted(chunk):
+                    self._in_order = False
+                    break
+                last = chunk[-1]
+        return self._in_order
+
+    def at(self, positions: list[int]) -> list[str] | None:
+        """The ids at ``positions``, sliced straight out of the text when every id has the same
+        length (codes do); None otherwise (the draw then finds them in a pass over the chunks)."""
+        if self._width is None:
+            width = self.text.find("\n")
+            fixed = width > 0 and len(self.text) == self._size * (width + 1) - 1
+            self._width = width if fixed and self.text[width :: width + 1] == "\n" * (self._size - 1) else 0
+        if not self._width:
+            return None
+        step = self._width + 1
+        return [self.text[i * step : i * step + self._width] for i in positions]
+
+    def chunks(self, size: int = 1 << 20):
+        """The ids as lists of about ``size`` characters' worth, split one list at a time."""
+        text, start = self.text, 0
+        while start < len(text):
+            end = text.find("\n", start + size)
+            end = len(text) if end < 0 else end
+            yield text[start:end].split("\n")
+            start = end + 1
+
+
 # --- the reference draw (slow, obvious; the tests hold the fast one to it) -----------------
 
 
@@ -104,14 +159,13 @@ def sample(ids: Iterable[str], seed: str, k: int) -> list[Selected]:
     """The first k ids by (ticket, id), in draw order; identical to `sample_reference`.
 
     k larger than the population takes everything (like consistent_sampler's `take`).
-    Raises DuplicateIdError naming a repeated id. Each id is hashed once; see `_first_k`
-    for why only a handful of full tickets are ever built.
+    Raises DuplicateIdError naming a repeated id. Each id is hashed once (the drawn ones, and
+    ids tied with them, twice); see `_first_k` for why only a handful of full tickets are built.
+    ``ids`` may be any iterable, or anything with a ``chunks()`` method (`Codes`: a
+    population kept as one text), which is then read a chunk at a time, never whole.
     """
-    ids = ids if isinstance(ids, list | tuple) else list(ids)
     k = _check_k(k)
-    digests = _digests(ids, seed)
-    _require_unique(ids, digests)
-    return _first_k(ids, digests, k)
+    return _draw([_population(ids)], seed, [k])[0]
 
 
 def order(ids: Iterable[str], seed: str) -> list[Selected]:
@@ -126,15 +180,42 @@ def _check_k(k: int) -> int:
     return k
 
 
-def _digests(ids: Sequence[str], seed: str) -> bytearray:
+def _population(ids):
+    """A list, a tuple or a population with ``chunks()`` as it is; any other iterable as a list."""
+    return ids if isinstance(ids, list | tuple) or hasattr(ids, "chunks") else list(ids)
+
+
+# Ids hashed at a time in a large population: a chunk's digests take 32 MB, and of each id only
+# 16 bytes are kept (its 9-digit key and an 8-byte digest prefix), so a draw over 18 million ids
+# never holds their 0.6 GB of digests at once.
+CHUNK = 1 << 20
+
+
+def _chunks(population):
+    if hasattr(population, "chunks"):
+        yield from population.chunks()
+    else:
+        for start in range(0, len(population), CHUNK):
+            yield population[start : start + CHUNK]
+
+
+def _whole(population) -> list[str]:
+    return [x for chunk in _chunks(population) for x in chunk]
+
+
+def _hasher(seed: str):
+    """SHA-256 with seed_hash already fed in. seed_hash is exactly one 64-byte SHA-256 block, so
+    hashing it once and copying the state per id halves the work."""
+    return hashlib.sha256(seed_hash(seed).encode("ascii"))
+
+
+def _digests(ids: Sequence[str], hasher) -> bytearray:
     """SHA-256(utf8(seed_hash + id)) of every id, concatenated (32 bytes each).
 
-    seed_hash is exactly one 64-byte SHA-256 block, so hashing it once and copying the state
-    per id halves the work. This loop is the floor of the whole draw (a bytearray grown in
-    place is faster than joining a million small bytes objects).
+    This loop is the floor of the whole draw (a bytearray grown in place is faster than
+    joining a million small bytes objects).
     """
-    prefix = hashlib.sha256(seed_hash(seed).encode("ascii"))
-    copy = prefix.copy
+    copy = hasher.copy
     out = bytearray()
     try:
         for x in ids:
@@ -152,36 +233,98 @@ def _digests(ids: Sequence[str], seed: str) -> bytearray:
 SMALL = 2000
 
 
-def _require_unique(ids: Sequence[str], digests: bytearray, stratum_of=None) -> None:
-    """Raise DuplicateIdError if an id repeats.
+def _draw(populations: Sequence, seed: str, ks: Sequence[int], names: Sequence[str] | None = None) -> list[list[Selected]]:
+    """The first ks[i] of every population by (ticket, id), all under one seed. The populations
+    must be disjoint and without repeats: else DuplicateIdError (naming the strata with ``names``)."""
+    hasher = _hasher(seed)
+    if sum(map(len, populations)) <= SMALL:
+        lists = [_whole(p) for p in populations]
+        everyone = [x for ids in lists for x in ids]
+        digests = _digests(everyone, hasher)
+        if len(set(everyone)) != len(everyone):
+            _name_repeat(lists, names)
+        drawn, start = [], 0
+        for ids, k in zip(lists, ks):
+            drawn.append(_in_draw_order(ids, digests[32 * start : 32 * (start + len(ids))])[:k])
+            start += len(ids)
+        return drawn
+    import numpy as np  # heavy import kept out of CLI start-up
 
-    Equal ids have equal digests, so sorting the first 8 digest bytes finds every repeat
-    cheaply; only then are the ids themselves compared (a 64-bit prefix match of two
-    different ids is possible, just very rare, and is not an error).
-    """
-    if len(ids) <= SMALL:
-        if len(set(ids)) == len(ids):
-            return
-    else:
-        import numpy as np  # heavy import kept out of CLI start-up
+    keys, prefixes = [], []
+    for population in populations:
+        parts = [_compact(_digests(chunk, hasher)) for chunk in _chunks(population)]
+        keys.append(np.concatenate([key for key, _ in parts]) if parts else np.zeros(0, dtype=np.uint64))
+        prefixes += [prefix for _, prefix in parts]
+        del parts
+    # Equal ids have equal digests, so sorting the first 8 digest bytes finds every repeat
+    # cheaply; only then are the ids themselves compared (a 64-bit prefix match of two
+    # different ids is possible, just very rare, and is not an error).
+    every = np.sort(np.concatenate(prefixes)) if prefixes else np.zeros(0, dtype=np.uint64)
+    del prefixes
+    if (every[1:] == every[:-1]).any():
+        _name_repeat([_whole(p) for p in populations], names)
+    del every
+    return [_first_k(population, key, k, hasher) for population, key, k in zip(populations, keys, ks)]
 
-        prefixes = np.sort(np.frombuffer(digests, dtype=np.uint64)[::4])
-        if not (prefixes[1:] == prefixes[:-1]).any():
-            return
-    first_seen: dict[str, int] = {}
-    for i, x in enumerate(ids):
-        j = first_seen.setdefault(x, i)
-        if j != i:
-            if stratum_of is None:
-                raise DuplicateIdError(x)
-            a, b = stratum_of(j), stratum_of(i)
-            where = f"in stratum {a!r}" if a == b else f"in strata {a!r} and {b!r}"
-            raise DuplicateIdError(x, where)
+
+def _compact(digests: bytearray):
+    """(9-digit keys, first 8 digest bytes) of a chunk's digests: all that is kept of them."""
+    import numpy as np
+
+    return _keys(digests), np.frombuffer(digests, dtype=np.uint64)[::4].copy()
+
+
+def _name_repeat(lists: Sequence[Sequence[str]], names: Sequence[str] | None) -> None:
+    """Raise DuplicateIdError for the first id seen twice, naming its strata when given names;
+    return if no id repeats (the digest prefixes of two different ids matched)."""
+    seen: dict[str, int] = {}
+    for s, ids in enumerate(lists):
+        for x in ids:
+            if x in seen:
+                if names is None:
+                    raise DuplicateIdError(x)
+                a, b = names[seen[x]], names[s]
+                raise DuplicateIdError(x, f"in stratum {a!r}" if a == b else f"in strata {a!r} and {b!r}", (a, b))
+            seen[x] = s
+
+
+def _in_draw_order(ids: Sequence[str], digests: bytes | bytearray) -> list[Selected]:
+    """Every id with its full ticket, sorted by (ticket, id) as in `sample_reference`."""
+    drawn = [Selected(x, _ticket_from_digest(digests[32 * i : 32 * i + 32])) for i, x in enumerate(ids)]
+    drawn.sort(key=_draw_order)
+    return drawn
 
 
 # 2**(16*(15-j)) mod 10**9 for the sixteen 16-bit words of a digest, most significant first.
 _WORD_WEIGHTS = tuple(pow(2, 16 * (15 - j), 10**9) for j in range(16))
 _REVERSE_3 = tuple(int(f"{i:03d}"[::-1]) for i in range(1000))  # 12 -> "012" -> "210" -> 210
+
+
+def first_by_ticket(ids: Iterable[str], seed: str) -> str:
+    """The id with the smallest (ticket, id) under `seed`: `sample(ids, seed, 1)[0].id` for a
+    handful of ids, many times over (teams/2 breaks every tie in load with one).
+
+    The seed is hashed once, and ids are compared by the first 9 ticket digits (`_keys`, here
+    per id); full tickets are built only for ids that share the smallest 9 digits.
+    """
+    copy = _hasher(seed).copy
+    rev = _REVERSE_3
+    best_key, best = None, []
+    for x in ids:
+        h = copy()
+        h.update(x.encode())
+        digest = h.digest()
+        low = int.from_bytes(digest, "big") % 1_000_000_000
+        key = rev[low % 1000] * 1_000_000 + rev[low // 1000 % 1000] * 1000 + rev[low // 1_000_000]
+        if best_key is None or key < best_key:
+            best_key, best = key, [(x, digest)]
+        elif key == best_key:
+            best.append((x, digest))
+    if not best:
+        raise ValueError("no ids to choose from")
+    if len(best) == 1:
+        return best[0][0]
+    return min((_ticket_from_digest(digest), x) for x, digest in best)[1]
 
 
 def _keys(digests: bytearray):
@@ -207,34 +350,48 @@ def _keys(digests: bytearray):
     )
 
 
-def _first_k(ids: Sequence[str], digests: bytearray, k: int) -> list[Selected]:
+def _first_k(population, keys, k: int, hasher) -> list[Selected]:
     """The first k by (ticket, id), building full tickets only for the candidates.
 
     If K is the k-th smallest 9-digit key, every id with key < K is drawn and every id with
     key > K is not; ids with key == K are settled by their full tickets and then the id,
     exactly as in `sample_reference` (a million ids share their first 9 ticket digits in
-    about 500 pairs, so a tie at the boundary does happen).
+    about 500 pairs, so a tie at the boundary does happen). The candidates are fetched from
+    the population by position and hashed again: k ids, not the population.
     """
-    if k == 0:
-        return []
-    if len(ids) <= SMALL:  # every ticket built and sorted, as in `sample_reference`
-        drawn = [Selected(x, _ticket_from_digest(digests[32 * i : 32 * i + 32])) for i, x in enumerate(ids)]
-        drawn.sort(key=_draw_order)
-        return drawn[:k]
     import numpy as np
 
-    keys = _keys(digests)
-    if k < len(ids):
+    if k == 0:
+        return []
+    if k < len(keys):
         boundary = np.partition(keys, k - 1)[k - 1]
         candidates = np.flatnonzero(keys <= boundary)
     else:
-        candidates = np.arange(len(ids))
-    # Pre-ordering by key is only for speed: the sort below then just fixes equal-key runs.
-    candidates = candidates[np.argsort(keys[candidates], kind="stable")].tolist()
-    tickets = [_ticket_from_digest(digests[32 * i : 32 * i + 32]) for i in candidates]
-    drawn = list(map(Selected, [ids[i] for i in candidates], tickets))
-    drawn.sort(key=_draw_order)
-    return drawn[:k]
+        candidates = np.arange(len(keys))
+    ids = _ids_at(population, candidates.tolist())
+    # Pre-ordering by key is only for speed: the sort then just fixes equal-key runs.
+    ids = [ids[i] for i in np.argsort(keys[candidates], kind="stable").tolist()]
+    return _in_draw_order(ids, _digests(ids, hasher))[:k]
+
+
+def _ids_at(population, positions: list[int]) -> list[str]:
+    """The ids at ``positions`` (ascending): from a list directly, from a population kept as text
+    by its ``at()`` if it has one that answers, else in one more pass over its chunks."""
+    if isinstance(population, list | tuple):
+        return [population[i] for i in positions]
+    found = population.at(positions) if hasattr(population, "at") else None
+    if found is not None:
+        return found
+    out, offset = [], 0
+    wanted = iter(positions)
+    i = next(wanted, None)
+    for chunk in _chunks(population):
+        end = offset + len(chunk)
+        while i is not None and i < end:
+            out.append(chunk[i - offset])
+            i = next(wanted, None)
+        offset = end
+    return out
 
 
 # --- stratification (第九条 "按照预定的比例") --------------------------------------------
@@ -362,25 +519,9 @@ def sample_strata(
         missing = sorted(set(names) - set(takes))
         extra = sorted(set(takes) - set(names))
         raise ValueError(f"sample sizes do not match strata: missing {missing}, unknown {extra}")
-    members = {name: list(strata[name]) for name in names}
-    sizes = {name: _check_k(takes[name]) for name in names}
-    everyone = [x for name in names for x in members[name]]
-    starts = []  # (first index, name), to name the stratum of a repeated id
-    position = 0
-    for name in names:
-        starts.append((position, name))
-        position += len(members[name])
-
-    def stratum_of(i: int) -> str:
-        return next(name for start, name in reversed(starts) if start <= i)
-
-    digests = _digests(everyone, seed)
-    _require_unique(everyone, digests, stratum_of)
-    result = {}
-    for start, name in starts:
-        end = start + len(members[name])
-        result[name] = _first_k(members[name], digests[32 * start : 32 * end], sizes[name])
-    return result
+    populations = [_population(strata[name]) for name in names]
+    ks = [_check_k(takes[name]) for name in names]
+    return dict(zip(names, _draw(populations, seed, ks, names)))
 
 
 # --- inspectors (第十条) ----------------------------------------------------------------
@@ -432,11 +573,3 @@ def first_difference(expected: Sequence, recomputed: Sequence[Selected], label: 
     if len(expected) != len(recomputed):
         return f"{label}: field count: expected {len(expected)} entries, recomputed {len(recomputed)}"
     return None
-
-
-def verify_sample(ids: Iterable[str], seed: str, k: int, expected: Sequence, label: str = "selection") -> str | None:
-    """Recompute one stratum's draw and compare it with `expected`; None when it matches.
-
-    `verify` checks a bundle stratum by stratum with this: `sample_strata` draws each stratum
-    as `sample` does, with the one seed."""
-    return first_difference(expected, sample(ids, seed, k), label)

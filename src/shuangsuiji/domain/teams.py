@@ -35,7 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from shuangsuiji.domain.draw import DuplicateIdError, inspector_seed, officer_order, ticket
+from shuangsuiji.domain.draw import DuplicateIdError, first_by_ticket, inspector_seed, officer_order
 
 # The tie-break rule between officers of equal load; a bundle names the one it used.
 ALGORITHMS = ("teams/1", "teams/2")
@@ -269,8 +269,7 @@ class _Picker:
         if self.draw.algorithm == "teams/1" or len(tied) == 1:
             officer = min(tied, key=self.rank.__getitem__)
         else:
-            seed = team_seed(self.draw.seed, self.department, entity)
-            officer = min(tied, key=lambda o: (ticket(seed, o), o))
+            officer = first_by_ticket(tied, team_seed(self.draw.seed, self.department, entity))
         self.load[officer] += 1
         return officer
 

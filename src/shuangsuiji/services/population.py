@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from shuangsuiji.domain.directory import DRAWABLE_STATUSES
+from shuangsuiji.domain.draw import Codes
 from shuangsuiji.domain.plan import UNCLASSIFIED, normalise_scope, rate_inversions, stratum_takes
 from shuangsuiji.domain.task import classes_of, stratum_ratios
 from shuangsuiji.services.tasks import get_task
@@ -25,7 +26,8 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # as domain.audit.utc_now: sortable text
 class Population:
     """Who a task can draw today, per credit-risk class, and how many were left out and why.
 
-    ``strata``: risk class → sorted canonical codes, for the classes with a ratio only, after
+    ``strata``: risk class → sorted canonical codes (a list, or for the whole directory `Codes`:
+    the one text the database joined them into), for the classes with a ratio only, after
     every exclusion. ``in_scope``: per class with a ratio, entities in scope before the
     exclusion that depends on earlier draws (``recent_same_item``). ``takes``: per class,
     ``plan.stratum_takes`` of the sizes (the task's rounding rule). ``excluded``: totals of
@@ -34,7 +36,7 @@ class Population:
     ``recent``: the exclusion rule as applied (days, since, other tasks), or None.
     """
 
-    strata: dict[str, list[str]]
+    strata: dict[str, list[str] | Codes]
     in_scope: dict[str, int]
     takes: dict[str, int]
     excluded: dict[str, int]
@@ -120,7 +122,7 @@ def _sort_out(rows, ratios: dict[str, str]) -> tuple[dict[str, list[str]], list[
     return strata, [(*key, n) for key, n in rest.items()]
 
 
-def _sort_out_whole_directory(conn: Connection, ratios: dict[str, str]) -> tuple[dict[str, list[str]], list[tuple]]:
+def _sort_out_whole_directory(conn: Connection, ratios: dict[str, str]) -> tuple[dict[str, Codes], list[tuple]]:
     """``_sort_out`` of the whole directory, done by the database: each class's drawable codes as one
     text, in code order, from the partial index alone; the rest counted by one GROUP BY."""
     joined = lines_agg(conn, "uscc")
@@ -131,7 +133,7 @@ def _sort_out_whole_directory(conn: Connection, ratios: dict[str, str]) -> tuple
             text(f"SELECT {joined} FROM (SELECT uscc FROM entity WHERE {which} AND {DRAWABLE_SQL} ORDER BY uscc) AS s"),
             {"cls": c},
         ).scalar_one()
-        strata[c] = codes.split("\n") if codes else []  # codes are [0-9A-Z]{18}: never a newline
+        strata[c] = Codes(codes or "")  # kept as the one text (19 bytes a code): codes hold no newline
     classes = [c for c in ratios if c != UNCLASSIFIED]
     keys = [f"ratio_{i}" for i in range(len(classes))]
     with_ratio = f"risk_class IS NOT NULL AND risk_class IN ({', '.join(':' + k for k in keys) or 'NULL'})"
@@ -205,7 +207,10 @@ def population(conn: Connection, task: dict, *, now: datetime | None = None) -> 
             kept = [code for code in codes if code not in recent]
             counts[c]["recent_same_item"] = len(codes) - len(kept)
             codes = strata[c] = kept
-        codes.sort()
+        if not isinstance(codes, Codes):
+            codes.sort()
+        elif not codes.in_order():  # never the case from the index; the order must not depend on a plan
+            strata[c] = sorted(codes)
     in_scope = {c: counts[c]["in_scope"] for c in ratios}
     takes = stratum_takes({c: len(strata[c]) for c in ratios}, ratios, d["rounding"], classes_of(d))
     excluded = {k: sum(b[k] for b in counts.values()) for k in EXCLUSIONS}

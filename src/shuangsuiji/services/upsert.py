@@ -49,7 +49,7 @@ def _executemany(conn: Connection, sql: str, rows: Sequence[tuple]) -> None:
         cursor.close()
 
 
-def _copy(conn: Connection, table: str, columns: str, rows: Sequence[tuple], extra: tuple = ()) -> None:
+def copy_rows(conn: Connection, table: str, columns: str, rows: Sequence[tuple], extra: tuple = ()) -> None:
     """PostgreSQL's bulk load (``COPY … FROM STDIN`` through psycopg), each row followed by ``extra``."""
     cursor = conn.connection.cursor()
     try:
@@ -182,9 +182,9 @@ class Load:
         if self.pg:
             cols = ", ".join(self.d.columns)
             if self.empty:
-                _copy(self.conn, self.d.table, f"{cols}, in_directory, updated_at", records, (1, self.now))
+                copy_rows(self.conn, self.d.table, f"{cols}, in_directory, updated_at", records, (1, self.now))
             else:
-                _copy(self.conn, "stage", cols, records)
+                copy_rows(self.conn, "stage", cols, records)
         else:
             _executemany(self.conn, self.insert, records)
         self.count += len(records)
