@@ -81,6 +81,10 @@ def import_objects(
     return {**payload, **summary, "audit_seq": entry.seq}, parsed, table
 
 
+def _no_entity(code: str) -> UserError:
+    return UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
+
+
 def list_objects(
     conn: Connection,
     *,
@@ -117,7 +121,7 @@ def entity_row(conn: Connection, code: str) -> Entity:
     code = normalise_uscc(code)
     found = rows(conn, select(Entity).where(Entity.uscc == code))
     if not found:
-        raise UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
+        raise _no_entity(code)
     return found[0]
 
 
@@ -150,7 +154,7 @@ def show_object(conn: Connection, code: str) -> dict:
     code = normalise_uscc(code)
     row = conn.execute(text("SELECT * FROM entity WHERE uscc = :c"), {"c": code}).first()
     if row is None:
-        raise UserError(f"名录库中没有统一社会信用代码 {code}", f"No entity with code {code} in the directory")
+        raise _no_entity(code)
     out = _entity_json(row._mapping)
     out["history"] = [
         dict(r._mapping)
